@@ -1,0 +1,729 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using Savant.Native.Frames;
+using Savant.Native.Interop;
+
+namespace Savant.Native.Sockets;
+
+/// <summary>
+/// A libzmq socket with typed options and allocation-free send and receive paths.
+/// </summary>
+/// <remarks>
+/// <para><b>Threads.</b> A socket is not thread-safe: use it from one thread at a time (handing it to another
+/// thread is fine). <see cref="Dispose()"/> may be called from any thread; a call blocked in another thread keeps
+/// the native socket alive until it returns (dispose the <see cref="ZmqContext"/> to interrupt it).</para>
+/// <para><b>Results.</b> The <c>Try*</c> methods return false on EAGAIN (the socket's timeout expired, or
+/// <see cref="ZmqSendFlags.DontWait"/> found nothing to do); every other libzmq failure throws a
+/// <see cref="ZmqException"/>. Interrupted calls (EINTR) are retried.</para>
+/// <para><b>Send paths.</b> <see cref="TrySend(ReadOnlySpan{byte}, ZmqSendFlags)"/> copies the bytes into a libzmq
+/// message. <see cref="TrySendZeroCopy(ReadOnlyMemory{byte}, ZmqSendTracker?, ZmqSendFlags)"/> lends libzmq the
+/// caller's buffer: it must not be modified until the tracker reports its release.
+/// <see cref="TrySendZeroCopy(IMemoryOwner{byte}, int, ZmqSendFlags)"/> hands the buffer over: the library disposes
+/// the owner when libzmq is done with it. Payloads shorter than <see cref="ZeroCopyThreshold"/> are copied on the
+/// zero-copy paths too, because below that size copying is cheaper than the release callback.</para>
+/// <para><b>Linger.</b> New sockets linger <see cref="DefaultLinger"/> (libzmq's own default is infinite), so
+/// closing a socket with unsent messages cannot stall context termination forever.</para>
+/// </remarks>
+public sealed unsafe class ZmqSocket : IDisposable
+{
+    /// <summary>
+    /// Default <see cref="ZeroCopyThreshold"/>: payloads of fewer bytes are copied even on the zero-copy paths.
+    /// Measured with <c>bench/Savant.Native.Bench</c> (<c>SendPathBenchmarks</c>): on the reference machine
+    /// (2 vCPU, libzmq 4.3.4, inproc PUSH/PULL) the release callback and pinning cost more than a
+    /// <c>memcpy</c> below roughly 16 KiB, and zero-copy wins clearly from 64 KiB upward.
+    /// </summary>
+    public const int DefaultZeroCopyThreshold = 16 * 1024;
+
+    /// <summary>The linger set on every new socket: 1 second.</summary>
+    public static readonly TimeSpan DefaultLinger = TimeSpan.FromSeconds(1);
+
+    private readonly ZmqSocketHandle _handle;
+    private int _disposed;
+    private int _zeroCopyThreshold = DefaultZeroCopyThreshold;
+
+    internal ZmqSocket(ZmqContext context, ZmqSocketType type)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!Enum.IsDefined(type))
+        {
+            throw new ArgumentOutOfRangeException(nameof(type), type, "Not a ZeroMQ socket type.");
+        }
+
+        _handle = ZmqSocketHandle.Create(context.Handle, (int)type, (int)DefaultLinger.TotalMilliseconds);
+        SocketType = type;
+    }
+
+    /// <summary>The socket's type.</summary>
+    public ZmqSocketType SocketType { get; }
+
+    /// <summary>Whether <see cref="Dispose()"/> has been called.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    internal ZmqSocketHandle Handle
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                ThrowDisposed();
+            }
+
+            return _handle;
+        }
+    }
+
+    internal ZmqSocketHandle HandleUnchecked => _handle;
+
+    /// <summary>Payloads shorter than this many bytes are copied even on the zero-copy send paths
+    /// (default <see cref="DefaultZeroCopyThreshold"/>). 0 sends every non-empty payload zero-copy.</summary>
+    public int ZeroCopyThreshold
+    {
+        get => _zeroCopyThreshold;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _zeroCopyThreshold = value;
+        }
+    }
+
+    // ---------------------------------------------------------------- endpoints
+
+    /// <summary>Binds to <paramref name="endpoint"/> and returns the endpoint actually bound
+    /// (e.g. the port chosen for <c>tcp://127.0.0.1:*</c>).</summary>
+    /// <exception cref="AddressInUseException">Another socket listens on the address.</exception>
+    /// <exception cref="ZmqException">The endpoint is invalid or cannot be bound (message names errno and endpoint).</exception>
+    public string Bind(string endpoint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        Check(Libzmq.Bind(Handle, endpoint), "bind", endpoint);
+        return LastEndpoint ?? endpoint;
+    }
+
+    /// <summary>Stops listening on an endpoint previously bound (use the string <see cref="Bind"/> returned).</summary>
+    public void Unbind(string endpoint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        Check(Libzmq.Unbind(Handle, endpoint), "unbind", endpoint);
+    }
+
+    /// <summary>Connects to <paramref name="endpoint"/> (asynchronously: the peer need not exist yet) and returns the endpoint.</summary>
+    public string Connect(string endpoint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        Check(Libzmq.Connect(Handle, endpoint), "connect", endpoint);
+        return LastEndpoint ?? endpoint;
+    }
+
+    /// <summary>Disconnects from an endpoint previously connected.</summary>
+    public void Disconnect(string endpoint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        Check(Libzmq.Disconnect(Handle, endpoint), "disconnect", endpoint);
+    }
+
+    /// <summary>Starts publishing this socket's events as two-frame messages on a PAIR socket bound at
+    /// <paramref name="inprocEndpoint"/> (<c>zmq_socket_monitor</c>). Pass null to stop.</summary>
+    public void Monitor(string? inprocEndpoint, ZmqSocketEvents events = ZmqSocketEvents.All)
+        => Check(Libzmq.SocketMonitor(Handle, inprocEndpoint, (int)events), "monitor", inprocEndpoint ?? "(stop)");
+
+    // ---------------------------------------------------------------- send
+
+    /// <summary>Sends a copy of <paramref name="data"/> as one frame.</summary>
+    /// <returns>False when the send timed out or would block (EAGAIN); nothing was queued.</returns>
+    public bool TrySend(ReadOnlySpan<byte> data, ZmqSendFlags flags = ZmqSendFlags.None)
+    {
+        var handle = Handle;
+        fixed (byte* p = data)
+        {
+            while (true)
+            {
+                int rc = Libzmq.Send(handle, p, (nuint)data.Length, (int)flags);
+                if (rc != -1)
+                {
+                    return true;
+                }
+
+                int errno = ErrorMapping.LastErrno();
+                if (errno == ErrorMapping.EINTR)
+                {
+                    continue;
+                }
+
+                if (errno == ErrorMapping.EAGAIN)
+                {
+                    return false;
+                }
+
+                ErrorMapping.Throw(errno, "send");
+            }
+        }
+    }
+
+    /// <summary>Sends the UTF-8 bytes of <paramref name="text"/> as one frame (copying).</summary>
+    public bool TrySend(string text, ZmqSendFlags flags = ZmqSendFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (max <= 1024)
+        {
+            Span<byte> buffer = stackalloc byte[max];
+            int n = Encoding.UTF8.GetBytes(text, buffer);
+            return TrySend(buffer[..n], flags);
+        }
+
+        return TrySend(Encoding.UTF8.GetBytes(text), flags);
+    }
+
+    /// <summary>
+    /// Sends the frame's content without copying. On success the frame is left empty (libzmq moved the content)
+    /// and still belongs to the caller, who disposes it. On false the frame keeps its content.
+    /// </summary>
+    public bool TrySend(ZmqFrame frame, ZmqSendFlags flags = ZmqSendFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return SendMsg(frame.Msg, flags);
+    }
+
+    /// <summary>
+    /// Sends every frame of <paramref name="message"/> as one multipart message, without copying.
+    /// On success the frames are left empty (the message still belongs to the caller). Returns false only when the
+    /// first frame could not be queued (EAGAIN): libzmq then has queued nothing and the message is unchanged.
+    /// </summary>
+    public bool TrySend(ZmqMessage message, ZmqSendFlags flags = ZmqSendFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        int count = message.Count;
+        if (count == 0)
+        {
+            throw new ArgumentException("A ZeroMQ message has at least one frame.", nameof(message));
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            var partFlags = i < count - 1 ? (flags | ZmqSendFlags.SendMore) : flags;
+            if (i > 0)
+            {
+                partFlags &= ~ZmqSendFlags.DontWait;
+            }
+
+            if (!SendMsg(message[i].Msg, partFlags))
+            {
+                // Only the first part can meet EAGAIN: once it is queued, libzmq takes the rest of the message.
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="data"/> as one frame without copying: libzmq reads the caller's buffer directly.
+    /// </summary>
+    /// <param name="data">The bytes. They are pinned until libzmq releases them and must not be modified before.</param>
+    /// <param name="tracker">Optional: told when libzmq releases the buffer, after which the caller may reuse it.
+    /// Reusing a tracker for several sends is fine; it reports released when all of them are.</param>
+    /// <param name="flags">Send flags.</param>
+    /// <returns>False on EAGAIN: nothing was queued and the buffer was not retained.</returns>
+    /// <remarks>Payloads shorter than <see cref="ZeroCopyThreshold"/> are copied; the tracker then reports the
+    /// release at once.</remarks>
+    public bool TrySendZeroCopy(ReadOnlyMemory<byte> data, ZmqSendTracker? tracker = null, ZmqSendFlags flags = ZmqSendFlags.None)
+        => SendZeroCopyCore(data, owner: null, tracker, flags);
+
+    /// <summary>
+    /// Sends the first <paramref name="length"/> bytes of an owned buffer as one frame without copying; on success the
+    /// buffer's ownership passes to the library, which disposes <paramref name="owner"/> (e.g. returning it to its pool)
+    /// once libzmq has released it — on libzmq's I/O thread, so the owner's <c>Dispose</c> must be quick and thread-safe.
+    /// </summary>
+    /// <returns>False on EAGAIN: nothing was queued and the caller still owns <paramref name="owner"/>.</returns>
+    public bool TrySendZeroCopy(IMemoryOwner<byte> owner, int length, ZmqSendFlags flags = ZmqSendFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        var memory = owner.Memory;
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, memory.Length);
+        return SendZeroCopyCore(memory[..length], owner, tracker: null, flags);
+    }
+
+    /// <summary>Sends all of an owned buffer; see <see cref="TrySendZeroCopy(IMemoryOwner{byte}, int, ZmqSendFlags)"/>.</summary>
+    public bool TrySendZeroCopy(IMemoryOwner<byte> owner, ZmqSendFlags flags = ZmqSendFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        return TrySendZeroCopy(owner, owner.Memory.Length, flags);
+    }
+
+    private bool SendZeroCopyCore(ReadOnlyMemory<byte> data, IMemoryOwner<byte>? owner, ZmqSendTracker? tracker, ZmqSendFlags flags)
+    {
+        var handle = Handle;
+        if (data.Length == 0 || data.Length < _zeroCopyThreshold)
+        {
+            if (!TrySend(data.Span, flags))
+            {
+                return false;
+            }
+
+            owner?.Dispose();
+            return true;
+        }
+
+        long* storage = stackalloc long[8];
+        var msg = (ZmqMsg*)storage;
+        var state = SendState.Rent(data, owner, tracker);
+        if (Libzmq.MsgInitData(msg, state.Pointer, (nuint)data.Length, &SendState.OnFree, (void*)state.Hint) == -1)
+        {
+            int errno = ErrorMapping.LastErrno();
+            state.Abandon();
+            ErrorMapping.Throw(errno, "zmq_msg_init_data");
+        }
+
+        while (true)
+        {
+            if (Libzmq.MsgSend(msg, handle, (int)flags) != -1)
+            {
+                return true;
+            }
+
+            int errno = ErrorMapping.LastErrno();
+            if (errno == ErrorMapping.EINTR)
+            {
+                continue;
+            }
+
+            // Not queued: the caller keeps the owner; closing runs the free callback, which unpins and recycles.
+            state.KeepOwnerOnRelease();
+            Libzmq.MsgClose(msg);
+            if (errno == ErrorMapping.EAGAIN)
+            {
+                return false;
+            }
+
+            ErrorMapping.Throw(errno, "send");
+        }
+    }
+
+    private bool SendMsg(ZmqMsg* msg, ZmqSendFlags flags)
+    {
+        var handle = Handle;
+        while (true)
+        {
+            if (Libzmq.MsgSend(msg, handle, (int)flags) != -1)
+            {
+                return true;
+            }
+
+            int errno = ErrorMapping.LastErrno();
+            if (errno == ErrorMapping.EINTR)
+            {
+                continue;
+            }
+
+            if (errno == ErrorMapping.EAGAIN)
+            {
+                return false;
+            }
+
+            ErrorMapping.Throw(errno, "send");
+        }
+    }
+
+    // ---------------------------------------------------------------- receive
+
+    /// <summary>Receives one frame into <paramref name="frame"/>, replacing (and releasing) its previous content.
+    /// The frame then views libzmq's buffer directly; check <see cref="ZmqFrame.More"/> for further parts.</summary>
+    /// <returns>False when the receive timed out or nothing was queued (EAGAIN); the frame is then unchanged.</returns>
+    public bool TryReceive(ZmqFrame frame, ZmqReceiveFlags flags = ZmqReceiveFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return ReceiveMsg(frame.Msg, (int)flags);
+    }
+
+    /// <summary>Receives one frame into a frame from the shared pool; the caller disposes it.</summary>
+    public bool TryReceiveFrame([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ZmqFrame? frame, ZmqReceiveFlags flags = ZmqReceiveFlags.None)
+    {
+        var f = ZmqFrame.Rent();
+        if (ReceiveMsg(f.Msg, (int)flags))
+        {
+            frame = f;
+            return true;
+        }
+
+        f.Dispose();
+        frame = null;
+        return false;
+    }
+
+    /// <summary>
+    /// Receives one whole multipart message into <paramref name="message"/>, releasing whatever it held before.
+    /// Frames view libzmq's buffers directly (no copy). Reusing one <see cref="ZmqMessage"/> per loop allocates nothing.
+    /// </summary>
+    /// <returns>False when the first part timed out or nothing was queued (EAGAIN); <paramref name="message"/> is then empty.</returns>
+    public bool TryReceive(ZmqMessage message, ZmqReceiveFlags flags = ZmqReceiveFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        message.Clear();
+        var first = message.AddEmptyFrame();
+        if (!ReceiveMsg(first.Msg, (int)flags))
+        {
+            message.Clear();
+            return false;
+        }
+
+        var last = first;
+        while (last.More)
+        {
+            last = message.AddEmptyFrame();
+            if (!ReceiveMsg(last.Msg, 0))
+            {
+                // Parts of one message arrive together; EAGAIN here means the receive timeout hit a broken peer.
+                message.Clear();
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Receives a whole multipart message into a pooled <see cref="ZmqMessage"/>; the caller disposes it.</summary>
+    public bool TryReceiveMessage([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ZmqMessage? message, ZmqReceiveFlags flags = ZmqReceiveFlags.None)
+    {
+        var m = ZmqMessage.Rent();
+        if (TryReceive(m, flags))
+        {
+            message = m;
+            return true;
+        }
+
+        m.Dispose();
+        message = null;
+        return false;
+    }
+
+    /// <summary>Receives one frame by copying it into <paramref name="buffer"/> (<c>zmq_recv</c>), for callers that want
+    /// the bytes in their own memory.</summary>
+    /// <param name="buffer">Destination.</param>
+    /// <param name="frameSize">The frame's full size; when larger than the buffer, the rest was discarded.</param>
+    /// <param name="flags">Receive flags.</param>
+    /// <returns>False on EAGAIN.</returns>
+    public bool TryReceive(Span<byte> buffer, out int frameSize, ZmqReceiveFlags flags = ZmqReceiveFlags.None)
+    {
+        var handle = Handle;
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                int rc = Libzmq.Recv(handle, p, (nuint)buffer.Length, (int)flags);
+                if (rc != -1)
+                {
+                    frameSize = rc;
+                    return true;
+                }
+
+                int errno = ErrorMapping.LastErrno();
+                if (errno == ErrorMapping.EINTR)
+                {
+                    continue;
+                }
+
+                frameSize = 0;
+                if (errno == ErrorMapping.EAGAIN)
+                {
+                    return false;
+                }
+
+                ErrorMapping.Throw(errno, "receive");
+            }
+        }
+    }
+
+    private bool ReceiveMsg(ZmqMsg* msg, int flags)
+    {
+        var handle = Handle;
+        while (true)
+        {
+            if (Libzmq.MsgRecv(msg, handle, flags) != -1)
+            {
+                return true;
+            }
+
+            int errno = ErrorMapping.LastErrno();
+            if (errno == ErrorMapping.EINTR)
+            {
+                continue;
+            }
+
+            if (errno == ErrorMapping.EAGAIN)
+            {
+                return false;
+            }
+
+            ErrorMapping.Throw(errno, "receive");
+        }
+    }
+
+    // ---------------------------------------------------------------- options
+
+    /// <summary>Send high-water mark in messages (<c>ZMQ_SNDHWM</c>, default 1000; 0 = unlimited).</summary>
+    public int SendHighWatermark { get => GetInt(ZmqConstants.SndHwm); set => SetInt(ZmqConstants.SndHwm, NonNegative(value)); }
+
+    /// <summary>Receive high-water mark in messages (<c>ZMQ_RCVHWM</c>, default 1000; 0 = unlimited).</summary>
+    public int ReceiveHighWatermark { get => GetInt(ZmqConstants.RcvHwm); set => SetInt(ZmqConstants.RcvHwm, NonNegative(value)); }
+
+    /// <summary>How long a send may block before it reports EAGAIN (<c>ZMQ_SNDTIMEO</c>);
+    /// <see cref="Timeout.InfiniteTimeSpan"/> (the default) blocks without limit.</summary>
+    public TimeSpan SendTimeout { get => FromMs(GetInt(ZmqConstants.SndTimeo)); set => SetInt(ZmqConstants.SndTimeo, ToMs(value)); }
+
+    /// <summary>How long a receive may block before it reports EAGAIN (<c>ZMQ_RCVTIMEO</c>);
+    /// <see cref="Timeout.InfiniteTimeSpan"/> (the default) blocks without limit.</summary>
+    public TimeSpan ReceiveTimeout { get => FromMs(GetInt(ZmqConstants.RcvTimeo)); set => SetInt(ZmqConstants.RcvTimeo, ToMs(value)); }
+
+    /// <summary>How long unsent messages are kept after the socket is closed (<c>ZMQ_LINGER</c>; default here
+    /// <see cref="DefaultLinger"/>; <see cref="Timeout.InfiniteTimeSpan"/> keeps them until sent).</summary>
+    public TimeSpan Linger { get => FromMs(GetInt(ZmqConstants.Linger)); set => SetInt(ZmqConstants.Linger, ToMs(value)); }
+
+    /// <summary>This socket's routing id as seen by ROUTER peers (<c>ZMQ_ROUTING_ID</c>, 1–255 bytes; set before connecting).</summary>
+    public byte[] RoutingId
+    {
+        get => GetBytes(ZmqConstants.RoutingId, 255);
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Length is 0 or > 255)
+            {
+                throw new ArgumentException("A routing id is 1 to 255 bytes long.", nameof(value));
+            }
+
+            SetBytes(ZmqConstants.RoutingId, value);
+        }
+    }
+
+    /// <summary>Only queue messages to completed connections (<c>ZMQ_IMMEDIATE</c>).</summary>
+    public bool Immediate { get => GetInt(ZmqConstants.Immediate) != 0; set => SetInt(ZmqConstants.Immediate, value ? 1 : 0); }
+
+    /// <summary>Initial reconnect interval (<c>ZMQ_RECONNECT_IVL</c>, default 100 ms).</summary>
+    public TimeSpan ReconnectInterval { get => FromMs(GetInt(ZmqConstants.ReconnectIvl)); set => SetInt(ZmqConstants.ReconnectIvl, ToMs(value)); }
+
+    /// <summary>Maximum reconnect interval for exponential back-off (<c>ZMQ_RECONNECT_IVL_MAX</c>; zero = no back-off).</summary>
+    public TimeSpan ReconnectIntervalMax { get => FromMs(GetInt(ZmqConstants.ReconnectIvlMax)); set => SetInt(ZmqConstants.ReconnectIvlMax, ToMs(value)); }
+
+    /// <summary>ROUTER: fail sends to unknown routing ids with EHOSTUNREACH instead of dropping them (<c>ZMQ_ROUTER_MANDATORY</c>).</summary>
+    public bool RouterMandatory { set => SetInt(ZmqConstants.RouterMandatory, value ? 1 : 0); }
+
+    /// <summary>Kernel send buffer size in bytes (<c>ZMQ_SNDBUF</c>; -1 = OS default).</summary>
+    public int SendBufferSize { get => GetInt(ZmqConstants.SndBuf); set => SetInt(ZmqConstants.SndBuf, value); }
+
+    /// <summary>Kernel receive buffer size in bytes (<c>ZMQ_RCVBUF</c>; -1 = OS default).</summary>
+    public int ReceiveBufferSize { get => GetInt(ZmqConstants.RcvBuf); set => SetInt(ZmqConstants.RcvBuf, value); }
+
+    /// <summary>Largest inbound message accepted; bigger ones drop the connection (<c>ZMQ_MAXMSGSIZE</c>; -1 = no limit).</summary>
+    public long MaxMessageSize { get => GetLong(ZmqConstants.MaxMsgSize); set => SetLong(ZmqConstants.MaxMsgSize, value); }
+
+    /// <summary>Interval between ZMTP heartbeats (<c>ZMQ_HEARTBEAT_IVL</c>; zero = off).</summary>
+    public TimeSpan HeartbeatInterval { get => FromMs(GetInt(ZmqConstants.HeartbeatIvl)); set => SetInt(ZmqConstants.HeartbeatIvl, ToMs(value)); }
+
+    /// <summary>How long to wait for a heartbeat reply before closing the connection (<c>ZMQ_HEARTBEAT_TIMEOUT</c>).</summary>
+    public TimeSpan HeartbeatTimeout { get => FromMs(GetInt(ZmqConstants.HeartbeatTimeout)); set => SetInt(ZmqConstants.HeartbeatTimeout, ToMs(value)); }
+
+    /// <summary>Timeout of a TCP connect attempt (<c>ZMQ_CONNECT_TIMEOUT</c>; zero = OS default).</summary>
+    public TimeSpan ConnectTimeout { get => FromMs(GetInt(ZmqConstants.ConnectTimeout)); set => SetInt(ZmqConstants.ConnectTimeout, ToMs(value)); }
+
+    /// <summary>Maximum time for the ZMTP handshake (<c>ZMQ_HANDSHAKE_IVL</c>, default 30 s).</summary>
+    public TimeSpan HandshakeInterval { get => FromMs(GetInt(ZmqConstants.HandshakeIvl)); set => SetInt(ZmqConstants.HandshakeIvl, ToMs(value)); }
+
+    /// <summary>Act as CURVE server (<c>ZMQ_CURVE_SERVER</c>); also set <see cref="CurveSecretKey"/>.</summary>
+    public bool CurveServer { get => GetInt(ZmqConstants.CurveServer) != 0; set => SetInt(ZmqConstants.CurveServer, value ? 1 : 0); }
+
+    /// <summary>This socket's CURVE public key, 40-character Z85 (<c>ZMQ_CURVE_PUBLICKEY</c>).</summary>
+    public string CurvePublicKey { get => GetCurveKey(ZmqConstants.CurvePublicKey); set => SetCurveKey(ZmqConstants.CurvePublicKey, value); }
+
+    /// <summary>This socket's CURVE secret key, 40-character Z85 (<c>ZMQ_CURVE_SECRETKEY</c>).</summary>
+    public string CurveSecretKey { get => GetCurveKey(ZmqConstants.CurveSecretKey); set => SetCurveKey(ZmqConstants.CurveSecretKey, value); }
+
+    /// <summary>The server's CURVE public key a client connects to, 40-character Z85 (<c>ZMQ_CURVE_SERVERKEY</c>).</summary>
+    public string CurveServerKey { get => GetCurveKey(ZmqConstants.CurveServerKey); set => SetCurveKey(ZmqConstants.CurveServerKey, value); }
+
+    /// <summary>Sets a CURVE key from its 32 raw bytes.</summary>
+    /// <param name="which"><c>public</c>, <c>secret</c> or <c>server</c>.</param>
+    /// <param name="key">32 bytes.</param>
+    public void SetCurveKey(string which, ReadOnlySpan<byte> key)
+    {
+        if (key.Length != 32)
+        {
+            throw new ArgumentException("A binary CURVE key is 32 bytes.", nameof(key));
+        }
+
+        int option = which switch
+        {
+            "public" => ZmqConstants.CurvePublicKey,
+            "secret" => ZmqConstants.CurveSecretKey,
+            "server" => ZmqConstants.CurveServerKey,
+            _ => throw new ArgumentException("Use 'public', 'secret' or 'server'.", nameof(which)),
+        };
+        SetBytes(option, key);
+    }
+
+    /// <summary>The ZAP domain for authentication (<c>ZMQ_ZAP_DOMAIN</c>).</summary>
+    public string ZapDomain { get => GetString(ZmqConstants.ZapDomain) ?? string.Empty; set => SetString(ZmqConstants.ZapDomain, value); }
+
+    /// <summary>The last endpoint bound or connected, with wildcards resolved (<c>ZMQ_LAST_ENDPOINT</c>); null if none.</summary>
+    public string? LastEndpoint => GetString(ZmqConstants.LastEndpoint);
+
+    /// <summary>Whether more parts of the current multipart message remain to be received (<c>ZMQ_RCVMORE</c>).</summary>
+    public bool ReceiveMore => GetInt(ZmqConstants.RcvMore) != 0;
+
+    /// <summary>Current readiness (<c>ZMQ_EVENTS</c>).</summary>
+    public ZmqPollEvents Events => (ZmqPollEvents)GetInt(ZmqConstants.Events);
+
+    /// <summary>SUB: receive messages whose first frame starts with <paramref name="prefix"/> (empty = everything).</summary>
+    public void Subscribe(ReadOnlySpan<byte> prefix) => SetBytes(ZmqConstants.Subscribe, prefix);
+
+    /// <summary>SUB: subscribe to the UTF-8 bytes of <paramref name="prefix"/>.</summary>
+    public void Subscribe(string prefix) => Subscribe(Encoding.UTF8.GetBytes(prefix ?? throw new ArgumentNullException(nameof(prefix))));
+
+    /// <summary>SUB: remove a subscription added with <see cref="Subscribe(ReadOnlySpan{byte})"/>.</summary>
+    public void Unsubscribe(ReadOnlySpan<byte> prefix) => SetBytes(ZmqConstants.Unsubscribe, prefix);
+
+    /// <summary>SUB: remove the subscription to the UTF-8 bytes of <paramref name="prefix"/>.</summary>
+    public void Unsubscribe(string prefix) => Unsubscribe(Encoding.UTF8.GetBytes(prefix ?? throw new ArgumentNullException(nameof(prefix))));
+
+    /// <summary>Sets an integer option by its <c>zmq.h</c> number, for options without a typed property.</summary>
+    public void SetOption(int option, int value) => SetInt(option, value);
+
+    /// <summary>Reads an integer option by its <c>zmq.h</c> number.</summary>
+    public int GetOption(int option) => GetInt(option);
+
+    /// <summary>Closes the socket (pending messages linger for <see cref="Linger"/>). Idempotent; later calls on the
+    /// socket throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _handle.Dispose();
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static int NonNegative(int value, [CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(value, name);
+        return value;
+    }
+
+    private static TimeSpan FromMs(int ms) => ms < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms);
+
+    private static int ToMs(TimeSpan value)
+    {
+        if (value == Timeout.InfiniteTimeSpan)
+        {
+            return -1;
+        }
+
+        if (value < TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), value, "Use a duration from 0 to int.MaxValue milliseconds, or Timeout.InfiniteTimeSpan.");
+        }
+
+        return (int)value.TotalMilliseconds;
+    }
+
+    private void Check(int rc, string what, string endpoint)
+    {
+        if (rc == -1)
+        {
+            ErrorMapping.Throw(ErrorMapping.LastErrno(), $"cannot {what} {endpoint}");
+        }
+    }
+
+    private int GetInt(int option)
+    {
+        int value = 0;
+        nuint size = sizeof(int);
+        ErrorMapping.ThrowIfFailed(Libzmq.GetSockOpt(Handle, option, &value, &size), $"get socket option {option}");
+        return value;
+    }
+
+    private void SetInt(int option, int value) =>
+        ErrorMapping.ThrowIfFailed(Libzmq.SetSockOpt(Handle, option, &value, sizeof(int)), $"set socket option {option} to {value}");
+
+    private long GetLong(int option)
+    {
+        long value = 0;
+        nuint size = sizeof(long);
+        ErrorMapping.ThrowIfFailed(Libzmq.GetSockOpt(Handle, option, &value, &size), $"get socket option {option}");
+        return value;
+    }
+
+    private void SetLong(int option, long value) =>
+        ErrorMapping.ThrowIfFailed(Libzmq.SetSockOpt(Handle, option, &value, sizeof(long)), $"set socket option {option} to {value}");
+
+    private byte[] GetBytes(int option, int max)
+    {
+        byte* buffer = stackalloc byte[max];
+        nuint size = (nuint)max;
+        ErrorMapping.ThrowIfFailed(Libzmq.GetSockOpt(Handle, option, buffer, &size), $"get socket option {option}");
+        return new ReadOnlySpan<byte>(buffer, (int)size).ToArray();
+    }
+
+    private void SetBytes(int option, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* p = value)
+        {
+            ErrorMapping.ThrowIfFailed(Libzmq.SetSockOpt(Handle, option, p, (nuint)value.Length), $"set socket option {option}");
+        }
+    }
+
+    private string? GetString(int option)
+    {
+        byte* buffer = stackalloc byte[1024];
+        nuint size = 1024;
+        ErrorMapping.ThrowIfFailed(Libzmq.GetSockOpt(Handle, option, buffer, &size), $"get socket option {option}");
+        int length = (int)size;
+        while (length > 0 && buffer[length - 1] == 0)
+        {
+            length--;
+        }
+
+        return length == 0 ? null : Encoding.UTF8.GetString(buffer, length);
+    }
+
+    private void SetString(int option, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        SetBytes(option, Encoding.UTF8.GetBytes(value));
+    }
+
+    private string GetCurveKey(int option)
+    {
+        byte* buffer = stackalloc byte[41];
+        nuint size = 41;
+        ErrorMapping.ThrowIfFailed(Libzmq.GetSockOpt(Handle, option, buffer, &size), $"get CURVE key option {option}");
+        return Marshal.PtrToStringAnsi((nint)buffer, 40);
+    }
+
+    private void SetCurveKey(int option, string z85)
+    {
+        ArgumentNullException.ThrowIfNull(z85);
+        if (z85.Length != 40)
+        {
+            throw new ArgumentException("A Z85 CURVE key is 40 characters; use SetCurveKey(which, bytes) for 32 raw bytes.", nameof(z85));
+        }
+
+        if (!ZmqLibrary.Has("curve"))
+        {
+            throw new NotSupportedException("The installed libzmq was built without CURVE security (zmq_has(\"curve\") is false).");
+        }
+
+        Span<byte> text = stackalloc byte[41];
+        Encoding.ASCII.GetBytes(z85, text);
+        text[40] = 0;
+        fixed (byte* p = text)
+        {
+            ErrorMapping.ThrowIfFailed(Libzmq.SetSockOpt(Handle, option, p, 41), "set CURVE key");
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowDisposed() => throw new ObjectDisposedException(nameof(ZmqSocket), $"This {SocketType} socket was disposed.");
+}
