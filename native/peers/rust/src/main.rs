@@ -31,7 +31,8 @@ usage:
       --timeout-ms (default 10000) without any message. --keep-going: do not stop on EOS.
   savant-peer decode FILE...   decode serialized protocol.Message files, one JSON line each
   savant-peer --help
-exit codes: 0 ok, 1 run failed (timeout, lost/corrupt data, socket error), 2 usage error";
+exit codes: 0 ok; 1 run failed (socket error, send/ack timeout, corrupt payload, lost > 0 with
+  --count, reader idle timeout before EOS/--count); 2 usage error";
 
 fn usage_err(msg: &str) -> ! {
     eprintln!("savant-peer: {msg}\n{USAGE}");

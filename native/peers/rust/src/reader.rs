@@ -391,6 +391,7 @@ pub fn run(o: &ReaderOpts) -> i32 {
             .str("verify", o.verify.name());
         let j = util::perf_fields(j, c.messages, c.bytes, seconds, u0, u1)
             .u("lost", lost)
+            .str("lost_basis", if o.count.is_some() { "count" } else { "seq_ids" })
             .u("corrupt", c.corrupt)
             .b("eos_received", eos_received)
             .u("eos_count", c.eos)
@@ -431,11 +432,15 @@ pub fn run(o: &ReaderOpts) -> i32 {
         eprintln!("savant-peer reader: {e}");
         return 1;
     }
-    if c.corrupt > 0 || lost > 0 || (timed_out && !count_reached && !eos_received && o.count.is_some()) {
+    if c.corrupt > 0 || (o.count.is_some() && lost > 0) {
         return 1;
     }
-    if timed_out && !eos_received && !count_reached && c.messages == 0 && c.eos == 0 {
-        eprintln!("savant-peer reader: nothing received within {} ms", o.timeout_ms);
+    if timed_out && !eos_received && !count_reached && !(o.keep_going && (c.messages > 0 || c.eos > 0)) {
+        eprintln!(
+            "savant-peer reader: stopped after {} ms without a message, before EOS{}",
+            o.timeout_ms,
+            if o.count.is_some() { " or --count" } else { "" }
+        );
         return 1;
     }
     0
