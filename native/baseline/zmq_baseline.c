@@ -66,6 +66,11 @@ typedef struct {
 } opts_t;
 
 typedef struct {
+    uint8_t *buf;
+    atomic_int busy;
+} slot_t;
+
+typedef struct {
     const char *role;
     uint64_t messages;
     uint64_t bytes;
@@ -80,6 +85,8 @@ typedef struct {
     char error_text[160];
     struct rusage ru0, ru1;
     int rusage_who;
+    slot_t *ring; /* writer buffers: freed by free_ring() after zmq_ctx_term */
+    int nslots;
 } result_t;
 
 static const char *pattern_names[] = {"dealer-router", "pub-sub", "req-rep", "push-pull"};
@@ -240,8 +247,8 @@ static void parse_args(int argc, char **argv, opts_t *o) {
             o->bind = 0;
         } else if (!strcmp(a, "--size")) {
             NEED();
-            if (parse_u64(v, &o->size) || o->size < HDR || o->size > ((uint64_t)1 << 34))
-                USAGE_ERR("--size must be an integer in [16, 2^34], got '%s'", v);
+            if (parse_u64(v, &o->size) || o->size < HDR || o->size > ((uint64_t)1 << 30))
+                USAGE_ERR("--size must be an integer in [16, 2^30], got '%s'", v);
         } else if (!strcmp(a, "--count")) {
             NEED();
             if (parse_u64(v, &o->count) || o->count < 1) USAGE_ERR("--count must be a positive integer, got '%s'", v);
@@ -329,23 +336,38 @@ static void *open_socket(void *ctx, const opts_t *o, int writer, int bind, resul
 
 /* -------------------------------------------------------- zero-copy ring */
 
-typedef struct {
-    uint8_t *buf;
-    atomic_int busy;
-} slot_t;
-
 /* Called by libzmq (usually on its I/O thread) when it no longer needs the buffer. */
 static void slot_free(void *data, void *hint) {
     (void)data;
     atomic_store_explicit(&((slot_t *)hint)->busy, 0, memory_order_release);
 }
 
-static void wait_slot(slot_t *s) {
+/* Waits (yield, then 20 us sleeps: no busy spinning) until libzmq released the
+ * slot; returns -1 after timeout_ms (the peer is not draining). */
+static int wait_slot(slot_t *s, int timeout_ms) {
     int n = 0;
+    double deadline = 0;
     while (atomic_load_explicit(&s->busy, memory_order_acquire)) {
-        if (n++ < 4) sched_yield();
-        else sleep_us(20);
+        if (n++ < 4) {
+            sched_yield();
+            continue;
+        }
+        if (deadline == 0) deadline = now_s() + timeout_ms / 1000.0;
+        else if (now_s() > deadline) return -1;
+        sleep_us(20);
     }
+    return 0;
+}
+
+/* Only call after zmq_ctx_term: by then libzmq has released every message. */
+static void free_ring(result_t *r) {
+    for (int k = 0; k < r->nslots; k++) {
+        if (atomic_load(&r->ring[k].busy)) continue; /* never free what libzmq may still own */
+        free(r->ring[k].buf);
+    }
+    free(r->ring);
+    r->ring = NULL;
+    r->nslots = 0;
 }
 
 /* ---------------------------------------------------------------- writer */
@@ -375,6 +397,8 @@ static void run_writer(void *ctx, const opts_t *o, int bind, result_t *r) {
     int nslots = o->zerocopy ? o->ring : 1;
     slot_t *slots = calloc((size_t)nslots, sizeof *slots);
     if (!slots) { r->error = 1; snprintf(r->error_text, sizeof r->error_text, "out of memory"); zmq_close(s); return; }
+    r->ring = slots;
+    r->nslots = nslots;
     for (int k = 0; k < nslots; k++) {
         slots[k].buf = aligned_alloc(PAGE, (o->size + PAGE - 1) / PAGE * PAGE);
         if (!slots[k].buf) { r->error = 1; snprintf(r->error_text, sizeof r->error_text, "out of memory for ring"); goto out; }
@@ -389,7 +413,12 @@ static void run_writer(void *ctx, const opts_t *o, int bind, result_t *r) {
     uint64_t seq;
     for (seq = 0; seq < o->count; seq++) {
         slot_t *sl = &slots[seq % (uint64_t)nslots];
-        if (o->zerocopy) wait_slot(sl);
+        if (o->zerocopy && wait_slot(sl, o->timeout_ms) != 0) {
+            r->error = 1;
+            r->timed_out = 1;
+            snprintf(r->error_text, sizeof r->error_text, "no free ring slot within %d ms (peer not draining)", o->timeout_ms);
+            break;
+        }
         fill_payload(sl->buf, o->size, seq, o->verify);
         int rc;
         for (;;) {
@@ -415,7 +444,13 @@ static void run_writer(void *ctx, const opts_t *o, int bind, result_t *r) {
     }
     /* zero-copy: the run ends when libzmq has released every buffer */
     if (o->zerocopy && !r->error)
-        for (int k = 0; k < nslots; k++) wait_slot(&slots[k]);
+        for (int k = 0; k < nslots; k++)
+            if (wait_slot(&slots[k], o->timeout_ms) != 0) {
+                r->error = 1;
+                r->timed_out = 1;
+                snprintf(r->error_text, sizeof r->error_text, "ring buffers not released within %d ms", o->timeout_ms);
+                break;
+            }
     double t1 = now_s();
     getrusage(r->rusage_who, &r->ru1);
     r->seconds = t1 - t0;
@@ -436,17 +471,7 @@ static void run_writer(void *ctx, const opts_t *o, int bind, result_t *r) {
     }
 out:
     zmq_close(s); /* linger 2 s: lets the end marker leave */
-    /* Teardown: libzmq may still hold ring buffers after an error; wait (bounded)
-     * for their free callbacks, and never free a buffer libzmq still owns. */
-    if (o->zerocopy) {
-        double deadline = now_s() + 3.0;
-        for (int k = 0; k < nslots; k++)
-            while (atomic_load(&slots[k].busy) && now_s() < deadline) sleep_us(1000);
-        for (int k = 0; k < nslots; k++)
-            if (atomic_load(&slots[k].busy)) return; /* still owned by libzmq: leak, never free early */
-    }
-    for (int k = 0; k < nslots; k++) free(slots[k].buf);
-    free(slots);
+    /* the ring is freed by free_ring() after zmq_ctx_term */
 }
 
 /* ---------------------------------------------------------------- reader */
@@ -558,6 +583,8 @@ static void report(const opts_t *o, result_t *r, int bind) {
     double us = tv_s(r->ru0.ru_utime, r->ru1.ru_utime), ss = tv_s(r->ru0.ru_stime, r->ru1.ru_stime);
     char menv[512];
     malloc_env(menv, sizeof menv);
+    /* writer: the configured size; reader: the mean received payload size */
+    uint64_t size_shown = r->role[0] == 'w' ? o->size : (r->messages ? r->bytes / r->messages : 0);
     if (o->json) {
         FILE *f = stdout;
         fprintf(f, "{\"program\":\"zmq_baseline\",\"role\":\"%s\",\"pattern\":\"%s\",\"endpoint\":", r->role,
@@ -571,7 +598,7 @@ static void report(const opts_t *o, result_t *r, int bind) {
                 ",\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"rusage_scope\":\"%s\",\"eos_received\":%s"
                 ",\"timed_out\":%s,\"malloc_env\":",
                 bind ? "true" : "false", o->zerocopy ? "zerocopy" : "copy", o->zerocopy ? o->ring : 0,
-                verify_names[o->verify], o->size, r->messages, r->bytes, secs, mps, gbps, r->lost, r->corrupt,
+                verify_names[o->verify], size_shown, r->messages, r->bytes, secs, mps, gbps, r->lost, r->corrupt,
                 r->out_of_order, minflt, fpm, majflt, us, ss, r->rusage_who == RUSAGE_SELF ? "process" : "thread",
                 r->eos_received ? "true" : "false", r->timed_out ? "true" : "false");
         json_str(f, menv);
@@ -583,7 +610,7 @@ static void report(const opts_t *o, result_t *r, int bind) {
     } else {
         printf("%s %s %s %s size=%" PRIu64 " msgs=%" PRIu64 " %.3fs %.1f msg/s %.3f GB/s lost=%" PRIu64
                " corrupt=%" PRIu64 " minflt/msg=%.2f user=%.3fs sys=%.3fs%s%s%s%s\n",
-               r->role, pattern_names[o->pattern], o->endpoint, o->zerocopy ? "zerocopy" : "copy", o->size,
+               r->role, pattern_names[o->pattern], o->endpoint, o->zerocopy ? "zerocopy" : "copy", size_shown,
                r->messages, secs, mps, gbps, r->lost, r->corrupt, fpm, us, ss, r->timed_out ? " TIMED-OUT" : "",
                r->error ? " ERROR: " : "", r->error ? r->error_text : "", menv[0] ? " [malloc env set]" : "");
     }
@@ -633,6 +660,7 @@ int main(int argc, char **argv) {
         run_reader(ctx, &o, 1, &rr);
         pthread_join(th, NULL);
         zmq_ctx_term(ctx);
+        free_ring(&wt.r);
         report(&o, &wt.r, 0);
         report(&o, &rr, 1);
         rc = (wt.r.error || rr.error || rr.corrupt || rr.lost) ? 1 : 0;
@@ -644,6 +672,7 @@ int main(int argc, char **argv) {
         if (o.role_writer) run_writer(ctx, &o, bind, &r);
         else run_reader(ctx, &o, bind, &r);
         zmq_ctx_term(ctx);
+        free_ring(&r);
         report(&o, &r, bind);
         rc = (r.error || r.corrupt || (!o.role_writer && (r.lost || !r.eos_received))) ? 1 : 0;
     }

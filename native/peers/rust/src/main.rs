@@ -121,7 +121,7 @@ fn main() {
             let o = writer::WriterOpts {
                 url,
                 count: a.num("--count", 100u64, 0, u64::MAX),
-                size: a.num("--size", 1024usize, 0, 1usize << 34),
+                size: a.num("--size", 1024usize, 0, 1usize << 30),
                 source,
                 topic: a.str("--topic"),
                 eos: a.flag("--eos"),

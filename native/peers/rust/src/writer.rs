@@ -204,7 +204,12 @@ pub fn run(o: &WriterOpts) -> i32 {
     };
     let mut rng = Rng::new(u64::from_le_bytes(util::random_bytes::<8>()));
     // pre-touched payload buffer, reused for every message
-    let mut payload = vec![0u8; o.size];
+    let mut payload: Vec<u8> = Vec::new();
+    if payload.try_reserve_exact(o.size).is_err() {
+        eprintln!("savant-peer writer: cannot allocate a {} byte payload buffer", o.size);
+        return 1;
+    }
+    payload.resize(o.size, 0);
     payload::fill(&mut payload, 0, Verify::Full);
     let mut buf = Vec::with_capacity(512);
 
