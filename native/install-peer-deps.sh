@@ -6,6 +6,8 @@
 #   cargo (+ rustc) only when no cargo is found (e.g. a rustup toolchain counts).
 # Idempotent: installs only what is missing; runs apt-get update only then.
 # Non-interactive (DEBIAN_FRONTEND=noninteractive); as root, or via `sudo -n`.
+# Recommends are installed on purpose: several librust-*-dev packages pull the
+# crate-feature packages that cargo needs through Recommends.
 # On a system without apt it prints the commands to run and exits 1.
 set -euo pipefail
 
@@ -22,7 +24,7 @@ fi
 if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
     log "this is not a Debian/apt system; install the equivalents of these Debian 12 packages:"
     echo "  sudo apt-get update"
-    echo "  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${want[*]}"
+    echo "  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y ${want[*]}"
     log "the Rust peer builds offline from Debian's crate sources in /usr/share/cargo/registry"
     log "(see native/peers/rust/.cargo/config.toml); elsewhere, vendor zmq 0.9, prost 0.11, prost-build 0.11, libc 0.2."
     exit 1
@@ -48,7 +50,7 @@ if [ "$(id -u)" -ne 0 ]; then
         log "missing packages: ${missing[*]}"
         log "not root and no password-less sudo; run:"
         echo "  sudo apt-get update"
-        echo "  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+        echo "  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}"
         exit 1
     fi
 fi
@@ -57,7 +59,7 @@ export DEBIAN_FRONTEND=noninteractive
 log "missing packages: ${missing[*]}"
 log "running: ${SUDO[*]} apt-get update"
 "${SUDO[@]}" apt-get update -q
-log "running: ${SUDO[*]} apt-get install -y --no-install-recommends ${missing[*]}"
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+log "running: ${SUDO[*]} apt-get install -y ${missing[*]}"
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
 log "done"
