@@ -11,6 +11,11 @@ internal sealed unsafe class ZmqMsgHandle : SafeHandle
 {
     internal static int Live;
 
+    /// <summary>Handles currently lent out by their owner (a frame in use); a finalized one is counted back.</summary>
+    internal static int InUse;
+
+    private int _inUse;
+
     public ZmqMsgHandle() : base(IntPtr.Zero, ownsHandle: true)
     {
         var msg = (ZmqMsg*)NativeMemory.AlignedAlloc((nuint)sizeof(ZmqMsg), 8);
@@ -24,8 +29,23 @@ internal sealed unsafe class ZmqMsgHandle : SafeHandle
     /// <summary>The message; valid while this handle is not released.</summary>
     public ZmqMsg* Msg => (ZmqMsg*)handle;
 
+    /// <summary>Records whether the owning frame is rented (true) or back in its pool (false).</summary>
+    internal void MarkInUse(bool inUse)
+    {
+        int now = inUse ? 1 : 0;
+        if (Interlocked.Exchange(ref _inUse, now) != now)
+        {
+            Interlocked.Add(ref InUse, inUse ? 1 : -1);
+        }
+    }
+
     protected override bool ReleaseHandle()
     {
+        if (Interlocked.Exchange(ref _inUse, 0) != 0)
+        {
+            Interlocked.Decrement(ref InUse);
+        }
+
         var msg = (ZmqMsg*)handle;
         Libzmq.MsgClose(msg);
         NativeMemory.AlignedFree(msg);

@@ -21,7 +21,6 @@ namespace Savant.Native.Frames;
 public sealed unsafe class ZmqFrame : MemoryManager<byte>, IDisposable
 {
     private static readonly BoundedPool<ZmqFrame> s_pool = new(1024);
-    private static int s_inUse;
 
     private readonly ZmqMsgHandle _handle;
     private int _inUse;
@@ -31,14 +30,14 @@ public sealed unsafe class ZmqFrame : MemoryManager<byte>, IDisposable
         _handle = new ZmqMsgHandle();
     }
 
-    internal static int InUseCount => Volatile.Read(ref s_inUse);
+    internal static int InUseCount => Volatile.Read(ref ZmqMsgHandle.InUse);
 
     /// <summary>Rents an empty frame (length 0) from the shared pool.</summary>
     public static ZmqFrame Rent()
     {
         var frame = s_pool.TryRent() ?? new ZmqFrame();
         frame._inUse = 1;
-        Interlocked.Increment(ref s_inUse);
+        frame._handle.MarkInUse(true);
         return frame;
     }
 
@@ -142,7 +141,7 @@ public sealed unsafe class ZmqFrame : MemoryManager<byte>, IDisposable
             return;
         }
 
-        Interlocked.Decrement(ref s_inUse);
+        _handle.MarkInUse(false);
         var msg = _handle.Msg;
         Libzmq.MsgClose(msg);
         Libzmq.MsgInit(msg);

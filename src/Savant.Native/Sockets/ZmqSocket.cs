@@ -30,9 +30,10 @@ public sealed unsafe class ZmqSocket : IDisposable
 {
     /// <summary>
     /// Default <see cref="ZeroCopyThreshold"/>: payloads of fewer bytes are copied even on the zero-copy paths.
-    /// Measured with <c>bench/Savant.Native.Bench</c> (<c>SendPathBenchmarks</c>): on the reference machine
-    /// (2 vCPU, libzmq 4.3.4, inproc PUSH/PULL) the release callback and pinning cost more than a
-    /// <c>memcpy</c> below roughly 16 KiB, and zero-copy wins clearly from 64 KiB upward.
+    /// Measured with <c>bench/Savant.Native.Bench</c> (<c>SendPathBenchmarks</c>, send + receive of one frame; results in
+    /// <c>bench/results/2026-11-23-send-path-threshold.md</c>) on a 2 vCPU VM with libzmq 4.3.4: over inproc, zero-copy
+    /// costs 1.42x the copy at 1 KiB and 1.40x at 4 KiB, breaks even at 16 KiB (0.91x), and wins from 64 KiB (0.54x)
+    /// up (0.02x at 1 MiB); over tcp the crossover is in the same place (16 KiB: 0.93x, 1 MiB: 0.24x).
     /// </summary>
     public const int DefaultZeroCopyThreshold = 16 * 1024;
 
