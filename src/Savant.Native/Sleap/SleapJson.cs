@@ -20,9 +20,11 @@ namespace Savant.Native.Sleap;
 /// always ASCII.</para>
 /// <para><b>Reading</b> (<see cref="Parse(ReadOnlySpan{byte})"/>): UTF-8 input (raw non-ASCII accepted, invalid UTF-8
 /// and a leading BOM rejected), the bare <c>NaN</c>/<c>Infinity</c>/<c>-Infinity</c> tokens, duplicate keys (the
-/// last value wins, at the first key's position). Integers become <see cref="long"/>, then <see cref="ulong"/>, and
-/// beyond that a <see cref="JsonElement"/> that keeps the exact digits; numbers with a fraction or exponent become
-/// <see cref="double"/>. Nesting deeper than <see cref="MaxDepth"/> is rejected instead of exhausting the stack.</para>
+/// last value wins, at the first key's position). Numbers become <see cref="JsonValue"/>s backed by a
+/// <see cref="JsonElement"/>, as <see cref="JsonNode.Parse(string, JsonNodeOptions?, JsonDocumentOptions)"/> makes them:
+/// they convert to any numeric type and integers keep every digit; <c>NaN</c>, <c>Infinity</c> and <c>-Infinity</c>
+/// (and floats too large for a double) become <see cref="double"/> values, which System.Text.Json cannot represent
+/// otherwise. Nesting deeper than <see cref="MaxDepth"/> is rejected instead of exhausting the stack.</para>
 /// </remarks>
 public static class SleapJson
 {
@@ -843,20 +845,14 @@ public static class SleapJson
             var text = _s[start.._pos];
             if (isFloat)
             {
-                return JsonValue.Create(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture));
+                double d = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+                if (double.IsInfinity(d))
+                {
+                    return JsonValue.Create(d); // like Python's float('1e400')
+                }
             }
 
-            if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l))
-            {
-                return JsonValue.Create(l);
-            }
-
-            if (ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong ul))
-            {
-                return JsonValue.Create(ul);
-            }
-
-            // Python integers have no size limit: keep the exact digits.
+            // Backed by a JsonElement, as JsonNode.Parse makes them: converts to any numeric type, keeps every digit.
             using var doc = JsonDocument.Parse(text.ToArray());
             return JsonValue.Create(doc.RootElement.Clone())!;
         }

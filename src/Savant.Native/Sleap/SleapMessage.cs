@@ -48,6 +48,9 @@ public sealed class SleapMessage : IDisposable
     /// <summary>The array of an array message; null for a dictionary message.</summary>
     public NdArray? Array { get; }
 
+    /// <summary>The received frames this message owns (null for messages without an array); for tests.</summary>
+    internal ZmqMessage? Frames => _frames;
+
     /// <summary>Whether the message was disposed (its array data is then invalid).</summary>
     public bool IsDisposed { get; private set; }
 
