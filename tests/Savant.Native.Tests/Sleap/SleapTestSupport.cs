@@ -84,7 +84,7 @@ internal static class SleapTestSupport
                 return false;
             }
 
-            using var m = new Savant.Native.Frames.ZmqMessage();
+            using var m = new global::Savant.Native.Frames.ZmqMessage();
             return sub.TryReceive(m, ZmqReceiveFlags.DontWait);
         });
 
