@@ -19,12 +19,14 @@ public sealed class ZmqContext : IDisposable
     private readonly ZmqContextHandle _handle;
     private int _disposed;
 
-    /// <summary>Creates a context with <paramref name="ioThreads"/> I/O threads.</summary>
+    /// <summary>Creates a context with <paramref name="ioThreads"/> I/O threads. The first context of the process applies
+    /// the allocator tuning of <see cref="NativeAllocator"/> unless it is turned off.</summary>
     /// <exception cref="DllNotFoundException">libzmq is not installed; the message says how to install it.</exception>
     /// <exception cref="NotSupportedException">The installed libzmq is older than <see cref="ZmqLibrary.MinimumVersion"/>.</exception>
     public ZmqContext(int ioThreads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(ioThreads);
+        NativeAllocator.EnsureApplied();
         var version = ZmqLibrary.Version;
         if (version < ZmqLibrary.MinimumVersion)
         {
