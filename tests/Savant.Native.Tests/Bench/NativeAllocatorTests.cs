@@ -1,3 +1,4 @@
+using Savant.Native.Frames;
 using Savant.Native.Sockets;
 
 namespace Savant.Native.Tests.Bench;
@@ -89,7 +90,7 @@ public class ZmqVideoPresetTests
         var payload = new byte[6_220_800];
         Random.Shared.NextBytes(payload);
         Assert.That(dealer.TrySendZeroCopy(payload), Is.True);
-        using var message = new Savant.Native.Frames.ZmqMessage();
+        using var message = new ZmqMessage();
         Assert.That(router.TryReceive(message), Is.True);
         Assert.That(message.Count, Is.EqualTo(2));
         Assert.That(message[1].Span.SequenceEqual(payload), Is.True);
