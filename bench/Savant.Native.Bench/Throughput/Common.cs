@@ -1,0 +1,341 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Savant.Native.Sockets;
+
+namespace Savant.Native.Bench.Throughput;
+
+/// <summary>The payload pattern of <c>native/baseline</c> and the Rust peer: bytes 0–7 sequence (u64 LE), 8–15 size,
+/// byte i ≥ 16 = <c>(seq*31 + i) &amp; 0xff</c>. Sample verification checks byte 16, one byte per 4 KiB page and the last.</summary>
+public static class PayloadPattern
+{
+    public const int Header = 16;
+    public const int Page = 4096;
+
+    public static byte Pat(ulong seq, long i) => (byte)((seq * 31 + (ulong)i) & 0xff);
+
+    /// <summary>Writes the whole pattern (done once per ring buffer, like the C writer).</summary>
+    public static void FillFull(Span<byte> buf, ulong seq)
+    {
+        WriteHeader(buf, seq);
+        for (int i = Header; i < buf.Length; i++)
+        {
+            buf[i] = Pat(seq, i);
+        }
+    }
+
+    /// <summary>Writes header and the sampled bytes for <paramref name="seq"/> (the buffer was filled full before).</summary>
+    public static void Fill(Span<byte> buf, ulong seq, string verify)
+    {
+        if (verify == "full")
+        {
+            FillFull(buf, seq);
+            return;
+        }
+
+        WriteHeader(buf, seq);
+        if (buf.Length <= Header || verify == "none")
+        {
+            return;
+        }
+
+        buf[Header] = Pat(seq, Header);
+        for (int i = Page; i < buf.Length; i += Page)
+        {
+            buf[i] = Pat(seq, i);
+        }
+
+        buf[^1] = Pat(seq, buf.Length - 1);
+    }
+
+    private static void WriteHeader(Span<byte> buf, ulong seq)
+    {
+        if (buf.Length < Header)
+        {
+            return;
+        }
+
+        BinaryPrimitives.WriteUInt64LittleEndian(buf, seq);
+        BinaryPrimitives.WriteUInt64LittleEndian(buf[8..], (ulong)buf.Length);
+    }
+
+    /// <summary>Checks a payload; returns false when it is corrupt. <paramref name="seq"/> gets its sequence.</summary>
+    public static bool Check(ReadOnlySpan<byte> buf, string verify, out ulong seq)
+    {
+        seq = 0;
+        if (buf.Length < Header)
+        {
+            return false;
+        }
+
+        seq = BinaryPrimitives.ReadUInt64LittleEndian(buf);
+        if (BinaryPrimitives.ReadUInt64LittleEndian(buf[8..]) != (ulong)buf.Length)
+        {
+            return false;
+        }
+
+        if (buf.Length == Header || verify == "none")
+        {
+            return true;
+        }
+
+        if (verify == "full")
+        {
+            for (int i = Header; i < buf.Length; i++)
+            {
+                if (buf[i] != Pat(seq, i))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        if (buf[Header] != Pat(seq, Header))
+        {
+            return false;
+        }
+
+        for (int i = Page; i < buf.Length; i += Page)
+        {
+            if (buf[i] != Pat(seq, i))
+            {
+                return false;
+            }
+        }
+
+        return buf[^1] == Pat(seq, buf.Length - 1);
+    }
+}
+
+/// <summary><c>getrusage</c> (Linux x86-64/arm64 layout): CPU times and page faults.</summary>
+public static partial class Rusage
+{
+    public readonly record struct Sample(double UserS, double SysS, long MinorFaults, long MajorFaults);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RusageNative
+    {
+        public long UtimeSec, UtimeUsec, StimeSec, StimeUsec;
+        public long MaxRss, IxRss, IdRss, IsRss, MinFlt, MajFlt, NSwap, InBlock, OuBlock, MsgSnd, MsgRcv, NSignals, NvCsw, NivCsw;
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "getrusage")]
+    private static partial int GetRusage(int who, out RusageNative usage);
+
+    /// <summary>who: 0 = process, 1 = calling thread.</summary>
+    public static Sample Now(bool thread)
+    {
+        if (!OperatingSystem.IsLinux() || GetRusage(thread ? 1 : 0, out var u) != 0)
+        {
+            return default;
+        }
+
+        return new Sample(u.UtimeSec + u.UtimeUsec / 1e6, u.StimeSec + u.StimeUsec / 1e6, u.MinFlt, u.MajFlt);
+    }
+}
+
+/// <summary>Measures one role's run: time, rusage, managed allocations, GC counts; builds the JSON summary.</summary>
+public sealed class RunMeter
+{
+    private readonly bool _thread;
+    private Rusage.Sample _r0;
+    private long _alloc0;
+    private int _gc0;
+    private long _t0;
+    private long _t1;
+    private Rusage.Sample _r1;
+    private long _alloc1;
+    private int _gc1;
+    private bool _started;
+
+    public RunMeter(bool threadScope) => _thread = threadScope;
+
+    public bool Started => _started;
+
+    public void Start()
+    {
+        _started = true;
+        _r0 = Rusage.Now(_thread);
+        _alloc0 = _thread ? GC.GetAllocatedBytesForCurrentThread() : GC.GetTotalAllocatedBytes(true);
+        _gc0 = GcCount();
+        _t0 = Stopwatch.GetTimestamp();
+        _t1 = _t0;
+    }
+
+    /// <summary>Marks the last message (for readers: call on every message; cheap).</summary>
+    public void Mark() => _t1 = Stopwatch.GetTimestamp();
+
+    public void Stop()
+    {
+        if (!_started)
+        {
+            Start();
+        }
+
+        _r1 = Rusage.Now(_thread);
+        _alloc1 = _thread ? GC.GetAllocatedBytesForCurrentThread() : GC.GetTotalAllocatedBytes(true);
+        _gc1 = GcCount();
+    }
+
+    public double Seconds => Stopwatch.GetElapsedTime(_t0, _t1).TotalSeconds;
+
+    private static int GcCount() => GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
+
+    public Dictionary<string, object?> Summary(WorkerOptions o, string role, long messages, long bytes, long lost, long corrupt, long outOfOrder, string? error, bool timedOut)
+    {
+        double seconds = Math.Max(Seconds, 1e-9);
+        long faults = _r1.MinorFaults - _r0.MinorFaults;
+        return new Dictionary<string, object?>
+        {
+            ["program"] = "savant-native-bench",
+            ["system"] = o.System,
+            ["role"] = role,
+            ["endpoint"] = o.Endpoint,
+            ["mode"] = o.Mode,
+            ["ring"] = o.Ring,
+            ["verify"] = o.Verify,
+            ["preset"] = o.Preset,
+            ["size"] = o.Size,
+            ["messages"] = messages,
+            ["bytes"] = bytes,
+            ["seconds"] = Math.Round(seconds, 6),
+            ["msgs_per_s"] = Math.Round(messages / seconds, 3),
+            ["gb_per_s"] = Math.Round(bytes / seconds / 1e9, 6),
+            ["lost"] = lost,
+            ["corrupt"] = corrupt,
+            ["out_of_order"] = outOfOrder,
+            ["minor_faults"] = faults,
+            ["minor_faults_per_msg"] = messages > 0 ? Math.Round((double)faults / messages, 3) : 0.0,
+            ["major_faults"] = _r1.MajorFaults - _r0.MajorFaults,
+            ["cpu_user_s"] = Math.Round(_r1.UserS - _r0.UserS, 4),
+            ["cpu_sys_s"] = Math.Round(_r1.SysS - _r0.SysS, 4),
+            ["managed_bytes_per_msg"] = messages > 0 ? Math.Round((double)(_alloc1 - _alloc0) / messages, 2) : 0.0,
+            ["gc_count"] = _gc1 - _gc0,
+            ["rusage_scope"] = _thread ? "thread" : "process",
+            ["timed_out"] = timedOut,
+            ["malloc_env"] = NativeAllocator.DescribeEnvironment(),
+            ["mallopt"] = NativeAllocator.Status,
+            ["error"] = error,
+        };
+    }
+
+    private static readonly object ConsoleGate = new();
+
+    public static void Emit(Dictionary<string, object?> summary)
+    {
+        string line = JsonSerializer.Serialize(summary);
+        lock (ConsoleGate)
+        {
+            Console.Out.WriteLine(line);
+            Console.Out.Flush();
+        }
+    }
+}
+
+/// <summary>Worker options; mirrors <c>zmq_baseline</c>'s command line, plus the .NET systems' choices.</summary>
+public sealed class WorkerOptions
+{
+    public string System { get; set; } = "raw";
+    public string Role { get; set; } = "";
+    public string Endpoint { get; set; } = "";
+    public bool? Bind { get; set; }
+    public int Size { get; set; } = 6_220_800;
+    public long Count { get; set; } = 1000;
+    public string Mode { get; set; } = "zerocopy";
+    public int Ring { get; set; } = 8;
+    public string Verify { get; set; } = "sample";
+    public int TimeoutMs { get; set; } = 5000;
+    public int? Hwm { get; set; }
+    public string Topic { get; set; } = "bench";
+    public string Preset { get; set; } = "default";
+    public string Mallopt { get; set; } = "auto";
+    public string NetMqPool { get; set; } = "gc";
+    public double Rate { get; set; }
+    public int WarmupMs { get; set; } = -1;
+    public bool InprocPair { get; set; }
+
+    public bool IsBind(bool readerDefault) => Bind ?? (Role == "reader" ? readerDefault : !readerDefault);
+
+    public static WorkerOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new WorkerOptions();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a value");
+            switch (a)
+            {
+                case "--system": o.System = Next(); break;
+                case "--role": o.Role = Next(); break;
+                case "--endpoint": o.Endpoint = Next(); break;
+                case "--bind": o.Bind = true; break;
+                case "--connect": o.Bind = false; break;
+                case "--size": o.Size = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--count": o.Count = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--mode": o.Mode = Next(); break;
+                case "--ring": o.Ring = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--verify": o.Verify = Next(); break;
+                case "--timeout-ms": o.TimeoutMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--hwm": o.Hwm = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--topic": o.Topic = Next(); break;
+                case "--preset": o.Preset = Next(); break;
+                case "--mallopt": o.Mallopt = Next(); break;
+                case "--netmq-pool": o.NetMqPool = Next(); break;
+                case "--rate": o.Rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--warmup-ms": o.WarmupMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--inproc-pair": o.InprocPair = true; break;
+                case "--json": break;
+                default: throw new ArgumentException($"unknown option '{a}'");
+            }
+        }
+
+        if (o.Verify is not ("none" or "sample" or "full"))
+        {
+            throw new ArgumentException("--verify must be none, sample or full");
+        }
+
+        if (o.Size < PayloadPattern.Header)
+        {
+            throw new ArgumentException("--size must be at least 16");
+        }
+
+        if (string.IsNullOrEmpty(o.Endpoint))
+        {
+            throw new ArgumentException("--endpoint is required");
+        }
+
+        return o;
+    }
+
+    public WorkerOptions Clone(string role)
+    {
+        var c = (WorkerOptions)MemberwiseClone();
+        c.Role = role;
+        return c;
+    }
+}
+
+/// <summary>Paces a writer at a fixed rate (0 = as fast as possible) without spinning.</summary>
+public sealed class Pacer(double rate)
+{
+    private readonly long _start = Stopwatch.GetTimestamp();
+
+    public void Wait(long index)
+    {
+        if (rate <= 0)
+        {
+            return;
+        }
+
+        double due = index / rate;
+        double now = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+        if (due > now)
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(due - now));
+        }
+    }
+}

@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Savant.Native.Bench.Throughput;
+
+/// <summary>One process to launch: program, arguments, extra environment.</summary>
+public sealed record ProcSpec(string File, IReadOnlyList<string> Args, IReadOnlyDictionary<string, string>? Env = null)
+{
+    public override string ToString() =>
+        (Env is { Count: > 0 } ? string.Join(' ', Env.Select(kv => $"{kv.Key}={kv.Value}")) + " " : "") +
+        Path.GetFileName(File) + " " + string.Join(' ', Args);
+}
+
+/// <summary>A system measured in one (transport, size) group. <c>Reader</c> null means <c>Writer</c> runs both roles in
+/// one process and prints the writer's summary first (in-process pairs).</summary>
+public sealed record Case(string System, string Family, string SendMode, string Transport, int Size, long Count,
+    Func<string, ProcSpec?> Reader, Func<string, ProcSpec> Writer, int ReaderStartMs = 300);
+
+/// <summary>One run's outcome.</summary>
+public sealed record RunResult(Case Case, int Repeat, JsonElement? Writer, JsonElement? Reader, string? Error, string Command)
+{
+    public double ReaderRate => Get(Reader, "msgs_per_s");
+    public double ReaderGbps => Get(Reader, "gb_per_s");
+
+    public bool Ok => Error is null && Reader is not null && Get(Reader, "corrupt") == 0 && (Case.Family == "sleap" || Get(Reader, "lost") == 0) && Get(Reader, "messages") > 0;
+
+    public static double Get(JsonElement? e, string name) =>
+        e is { } v && v.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : double.NaN;
+}
+
+/// <summary><c>throughput</c> mode: runs every system side by side, interleaved, and writes the report.</summary>
+public static class Orchestrator
+{
+    public sealed class Options
+    {
+        public int Repeats = 5;
+        public bool Quick;
+        public int[] Sizes = [1024, 131072, 6_220_800];
+        public string[] Transports = ["ipc", "tcp", "inproc"];
+        public string[]? Systems;
+        public double CountScale = 1;
+        public string? OutDir;
+        public string Note = "";
+        public bool Sleap = true;
+        public int CaseTimeoutS = 120;
+    }
+
+    public static int Run(IReadOnlyList<string> args)
+    {
+        var o = new Options();
+        bool repeatsSet = false;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a value");
+            switch (a)
+            {
+                case "--quick": o.Quick = true; break;
+                case "--repeats": o.Repeats = int.Parse(Next(), CultureInfo.InvariantCulture); repeatsSet = true; break;
+                case "--sizes": o.Sizes = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--transports": o.Transports = Next().Split(','); break;
+                case "--systems": o.Systems = Next().Split(','); break;
+                case "--count-scale": o.CountScale = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--out": o.OutDir = Next(); break;
+                case "--note": o.Note = Next(); break;
+                case "--no-sleap": o.Sleap = false; break;
+                case "--case-timeout-s": o.CaseTimeoutS = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--help" or "-h":
+                    Console.WriteLine("throughput [--quick] [--repeats N] [--sizes 1024,131072,6220800] [--transports ipc,tcp,inproc]\n" +
+                        "           [--systems SUBSTR,...] [--count-scale F] [--no-sleap] [--out DIR] [--note TEXT] [--case-timeout-s S]");
+                    return 0;
+                default:
+                    Console.Error.WriteLine($"throughput: unknown option '{a}' (try --help)");
+                    return 2;
+            }
+        }
+
+        if (o.Quick && !repeatsSet)
+        {
+            o.Repeats = 1;
+        }
+
+        var env = BenchEnvironment.Capture();
+        var cases = CaseCatalog.Build(o, env);
+        if (cases.Count == 0)
+        {
+            Console.Error.WriteLine("throughput: no case selected");
+            return 2;
+        }
+
+        var groups = cases.GroupBy(c => (c.Family == "sleap" ? 1 : 0, c.Transport, c.Size)).OrderBy(g => g.Key).ToList();
+        var results = new List<RunResult>();
+        var sw = Stopwatch.StartNew();
+        Console.Error.WriteLine($"throughput: {cases.Count} cases x {o.Repeats} repeats; systems interleaved per group");
+        for (int r = 0; r < o.Repeats; r++)
+        {
+            foreach (var g in groups)
+            {
+                var list = g.ToList();
+                // Rotate the order each repeat so no system always runs first (A B C, B C A, ...).
+                for (int k = 0; k < list.Count; k++)
+                {
+                    var c = list[(k + r) % list.Count];
+                    var res = RunCase(c, r, o, env);
+                    results.Add(res);
+                    Console.Error.WriteLine($"  [{sw.Elapsed:mm\\:ss}] r{r + 1} {c.Transport,-6} {c.Size,9} {c.System,-34} " +
+                        (res.Ok ? $"{res.ReaderRate,12:F1} msg/s {res.ReaderGbps,7:F3} GB/s" : $"FAILED {res.Error}"));
+                }
+            }
+        }
+
+        string outDir = o.OutDir ?? Path.Combine(env.RepoRoot, "bench", "results");
+        string md = Report.Write(outDir, o, env, results);
+        Console.Error.WriteLine($"throughput: wrote {md}");
+        return results.All(x => x.Ok) ? 0 : 1;
+    }
+
+    private static RunResult RunCase(Case c, int repeat, Options o, BenchEnvironment env)
+    {
+        string endpoint = c.Transport switch
+        {
+            "ipc" => $"ipc:///tmp/savant-native-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.sock",
+            "tcp" => $"tcp://127.0.0.1:{FreePort()}",
+            _ => $"inproc://bench-{Guid.NewGuid():N}",
+        };
+        var readerSpec = c.Reader(endpoint);
+        var writerSpec = c.Writer(endpoint);
+        string command = readerSpec is null ? writerSpec.ToString() : $"{readerSpec} & {writerSpec}";
+        Process? reader = null;
+        try
+        {
+            Task<string>? readerOut = null;
+            if (readerSpec is not null)
+            {
+                reader = Start(readerSpec, out readerOut);
+                Thread.Sleep(c.ReaderStartMs);
+            }
+
+            using var writer = Start(writerSpec, out var writerOut);
+            var deadline = TimeSpan.FromSeconds(o.CaseTimeoutS);
+            bool writerDone = writer.WaitForExit(deadline);
+            bool readerDone = reader?.WaitForExit(writerDone ? TimeSpan.FromSeconds(30) : TimeSpan.Zero) ?? true;
+            if (!writerDone || !readerDone)
+            {
+                Kill(writer);
+                Kill(reader);
+            }
+
+            string wText = writerOut.Result;
+            string rText = readerOut?.Result ?? "";
+            JsonElement? w, r;
+            if (readerSpec is null)
+            {
+                var lines = Summaries(wText);
+                w = lines.Count > 0 ? lines[0] : null;
+                r = lines.Count > 1 ? lines[1] : null;
+            }
+            else
+            {
+                w = Summaries(wText).LastOrDefault();
+                r = Summaries(rText).LastOrDefault();
+            }
+
+            string? error = !writerDone || !readerDone ? "timed out (killed)" : null;
+            error ??= ErrorOf(r) ?? ErrorOf(w);
+            if (r is null)
+            {
+                error ??= "no reader summary";
+            }
+
+            return new RunResult(c, repeat, w, r, error, command);
+        }
+        catch (Exception e)
+        {
+            Kill(reader);
+            return new RunResult(c, repeat, null, null, e.Message, command);
+        }
+        finally
+        {
+            reader?.Dispose();
+            if (endpoint.StartsWith("ipc://", StringComparison.Ordinal))
+            {
+                try { File.Delete(endpoint["ipc://".Length..]); } catch (IOException) { }
+            }
+        }
+    }
+
+    private static string? ErrorOf(JsonElement? e) =>
+        e is { } v && v.TryGetProperty("error", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+
+    private static List<JsonElement> Summaries(string text)
+    {
+        var list = new List<JsonElement>();
+        foreach (string line in text.Split('\n'))
+        {
+            string t = line.Trim();
+            if (!t.StartsWith('{'))
+            {
+                continue;
+            }
+
+            try
+            {
+                var doc = JsonDocument.Parse(t).RootElement;
+                if (doc.TryGetProperty("messages", out _) && doc.TryGetProperty("msgs_per_s", out _))
+                {
+                    list.Add(doc.Clone());
+                }
+            }
+            catch (JsonException)
+            {
+            }
+        }
+
+        return list;
+    }
+
+    private static Process Start(ProcSpec spec, out Task<string> stdout)
+    {
+        var psi = new ProcessStartInfo(spec.File)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in spec.Args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["DOTNET_TieredPGO"] = "1";
+        if (spec.Env is not null)
+        {
+            foreach (var kv in spec.Env)
+            {
+                psi.Environment[kv.Key] = kv.Value;
+            }
+        }
+
+        var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {spec.File}");
+        stdout = p.StandardOutput.ReadToEndAsync();
+        _ = p.StandardError.ReadToEndAsync();
+        return p;
+    }
+
+    private static void Kill(Process? p)
+    {
+        try
+        {
+            if (p is { HasExited: false })
+            {
+                p.Kill(entireProcessTree: true);
+                p.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
