@@ -151,8 +151,23 @@ public sealed class RunMeter
     private long _alloc1;
     private int _gc1;
     private bool _started;
+    private long _steadyAt = -1;
+    private long _steadyAlloc;
+    private long _steadyMessages;
 
     public RunMeter(bool threadScope) => _thread = threadScope;
+
+    /// <summary>Call with the number of messages handled so far: after the first 10% of <paramref name="total"/>
+    /// (JIT and tiering warm-up) it snapshots the allocation counter, so <c>managed_bytes_per_msg</c> is the steady state.</summary>
+    public void Tick(long handled, long total)
+    {
+        if (_steadyAt < 0 && total >= 20 && handled >= total / 10)
+        {
+            _steadyAt = handled;
+            _steadyMessages = handled;
+            _steadyAlloc = _thread ? GC.GetAllocatedBytesForCurrentThread() : GC.GetTotalAllocatedBytes(true);
+        }
+    }
 
     public bool Started => _started;
 
@@ -213,7 +228,10 @@ public sealed class RunMeter
             ["major_faults"] = _r1.MajorFaults - _r0.MajorFaults,
             ["cpu_user_s"] = Math.Round(_r1.UserS - _r0.UserS, 4),
             ["cpu_sys_s"] = Math.Round(_r1.SysS - _r0.SysS, 4),
-            ["managed_bytes_per_msg"] = messages > 0 ? Math.Round((double)(_alloc1 - _alloc0) / messages, 2) : 0.0,
+            ["managed_bytes_per_msg"] = _steadyAt >= 0 && messages > _steadyMessages
+                ? Math.Round((double)(_alloc1 - _steadyAlloc) / (messages - _steadyMessages), 2)
+                : messages > 0 ? Math.Round((double)(_alloc1 - _alloc0) / messages, 2) : 0.0,
+            ["managed_bytes_total"] = _alloc1 - _alloc0,
             ["gc_count"] = _gc1 - _gc0,
             ["rusage_scope"] = _thread ? "thread" : "process",
             ["timed_out"] = timedOut,

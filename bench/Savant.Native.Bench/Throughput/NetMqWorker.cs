@@ -90,6 +90,7 @@ public static class NetMqWorker
             }
 
             sent++;
+            meter.Tick(sent, o.Count);
         }
 
         meter.Mark();
@@ -202,6 +203,7 @@ public static class NetMqWorker
             }
 
             received++;
+            meter.Tick(received, o.Count);
             if (!frameCountOk || part != 3)
             {
                 corrupt++;

@@ -231,7 +231,8 @@ public static class Orchestrator
             psi.ArgumentList.Add(a);
         }
 
-        psi.Environment["DOTNET_TieredPGO"] = "1";
+        // Workers are short runs: compile fully optimised code up front instead of measuring tier-0 code and OSR.
+        psi.Environment["DOTNET_TieredCompilation"] = "0";
         if (spec.Env is not null)
         {
             foreach (var kv in spec.Env)

@@ -98,6 +98,7 @@ public static class RawWorker
             }
 
             sent++;
+            meter.Tick(sent, o.Count);
         }
 
         if (zeroCopy && error is null)
@@ -176,6 +177,7 @@ public static class RawWorker
 
             meter.Mark();
             received++;
+            meter.Tick(received, o.Count);
             if (message.Count != 3)
             {
                 corrupt++;

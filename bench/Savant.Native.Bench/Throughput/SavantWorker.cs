@@ -105,6 +105,7 @@ public static class SavantWorker
             }
 
             sent++;
+            meter.Tick(sent, o.Count);
         }
 
         if (error is null)
@@ -172,6 +173,7 @@ public static class SavantWorker
             }
 
             received++;
+            meter.Tick(received, o.Count);
             var data = m.Data;
             if (data.Count < 1)
             {

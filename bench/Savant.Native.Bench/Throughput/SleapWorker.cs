@@ -95,6 +95,7 @@ public static class SleapWorker
             header["message_id"] = i;
             sender.SendArray(header, arrays[slot], trackers[slot]);
             sent++;
+            meter.Tick(sent, o.Count);
         }
 
         foreach (var t in trackers)
@@ -143,6 +144,7 @@ public static class SleapWorker
 
             meter.Mark();
             received++;
+            meter.Tick(received, o.Count);
             long id = message.Header["message_id"] is JsonValue v && v.TryGetValue(out long l) ? l : -1;
             var array = message.Array;
             if (array is null || id < 0)
