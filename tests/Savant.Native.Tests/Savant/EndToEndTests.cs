@@ -197,6 +197,15 @@ public sealed class EndToEndTests : SavantTestBase
         var sequence = r.Data.ToSequence();
         Assert.That(sequence.Length, Is.EqualTo(6_220_900));
         Assert.That(sequence.IsSingleSegment, Is.False);
+
+        var pipe = r.Data.CreatePipeReader();
+        Assert.That(pipe.TryRead(out var read), Is.True);
+        Assert.That(read.Buffer.Length, Is.EqualTo(6_220_900));
+        using var first = read.Buffer.First.Pin();
+        using var frame0 = r.Data[0].Pin();
+        Assert.That((nint)first.Pointer, Is.EqualTo((nint)frame0.Pointer), "the pipe reads libzmq's buffer");
+        pipe.AdvanceTo(read.Buffer.End);
+        pipe.Complete();
     }
 
     [Test]
