@@ -62,9 +62,9 @@ public sealed class ErrorTests : ZmqTestBase
         Assert.Throws<ArgumentException>(() => s.Bind(""));
         Assert.Throws<ArgumentNullException>(() => s.Connect(null!));
         Assert.Throws<ArgumentException>(() => s.CurveServerKey = "too-short");
-        Assert.Throws<ArgumentOutOfRangeException>(() => s.TrySendZeroCopy(Savant.Native.Frames.PinnedMemoryPool.Shared.Rent(10), 11));
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.TrySendZeroCopy(global::Savant.Native.Frames.PinnedMemoryPool.Shared.Rent(10), 11));
         Assert.Throws<ArgumentOutOfRangeException>(() => Context.CreateSocket((ZmqSocketType)99));
-        Assert.Throws<ArgumentException>(() => s.TrySend(new Savant.Native.Frames.ZmqMessage()));
+        Assert.Throws<ArgumentException>(() => s.TrySend(new global::Savant.Native.Frames.ZmqMessage()));
     }
 
     [Test]
@@ -149,7 +149,7 @@ public sealed class ErrorTests : ZmqTestBase
         dealer.CurveSecretKey = client.SecretKey;
         dealer.Connect(endpoint);
         Assert.That(dealer.TrySend("secret"u8), Is.True);
-        using var m = new Savant.Native.Frames.ZmqMessage();
+        using var m = new global::Savant.Native.Frames.ZmqMessage();
         Assert.That(router.TryReceive(m), Is.True);
         Assert.That(m[1].ToArray(), Is.EqualTo("secret"u8.ToArray()));
         Assert.That(m[1].GetMetadata("User-Id"), Is.Null.Or.Not.Empty);

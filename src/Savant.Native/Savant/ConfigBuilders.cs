@@ -1,0 +1,516 @@
+using Savant.Native.Sockets;
+
+namespace Savant.Native.Savant;
+
+/// <summary>
+/// Builds a <see cref="ReaderConfig"/> from a URL (spec §3.1). Every option can be set once; setting it again (or
+/// setting the socket type / bind mode when the URL prefix already did) throws <see cref="InvalidOperationException"/>.
+/// A failing call throws and leaves the builder unchanged; <see cref="Build"/> can be called repeatedly.
+/// </summary>
+/// <remarks>A URL without options prefix means <b>router + bind</b>.</remarks>
+public sealed class ReaderConfigBuilder
+{
+    private State _s;
+
+    private struct State
+    {
+        public string? Endpoint;
+        public SetOnce<ZmqSocketType> SocketType;
+        public SetOnce<bool> Bind;
+        public SetOnce<int> ReceiveTimeoutMs;
+        public SetOnce<int> ReceiveHwm;
+        public SetOnce<TopicPrefixSpec> Prefix;
+        public SetOnce<int> RoutingCacheSize;
+        public SetOnce<uint?> FixIpc;
+        public SetOnce<int> BlacklistSize;
+        public SetOnce<int> BlacklistTtlSeconds;
+    }
+
+    /// <summary>Creates a builder for <paramref name="url"/>.</summary>
+    /// <exception cref="FormatException">The URL is invalid.</exception>
+    /// <exception cref="ArgumentException">The URL names a writer socket type.</exception>
+    public ReaderConfigBuilder(string url) : this()
+    {
+        var s = _s;
+        ApplyUrl(ref s, url);
+        _s = s;
+    }
+
+    private ReaderConfigBuilder()
+    {
+        _s = new State
+        {
+            SocketType = new("socket_type", ZmqSocketType.Router),
+            Bind = new("bind", true),
+            ReceiveTimeoutMs = new("receive_timeout", 1000),
+            ReceiveHwm = new("receive_hwm", 50),
+            Prefix = new("topic_prefix_spec", TopicPrefixSpec.None),
+            RoutingCacheSize = new("routing_cache_size", 512),
+            FixIpc = new("fix_ipc_permissions", 0x1FF),
+            BlacklistSize = new("source_blacklist_size", 1024),
+            BlacklistTtlSeconds = new("source_blacklist_ttl", 10),
+        };
+    }
+
+    /// <summary>Creates a builder without endpoint; <see cref="WithMapConfig"/> must then supply <c>url</c>.</summary>
+    public static ReaderConfigBuilder Empty() => new();
+
+    private static void ApplyUrl(ref State s, string url)
+    {
+        if (s.Endpoint is not null)
+        {
+            throw new InvalidOperationException("The option 'url' is already set.");
+        }
+
+        var parsed = SavantUrl.Parse(url);
+        if (parsed.SocketType is { } type)
+        {
+            if (!SavantUrl.IsReaderType(type))
+            {
+                throw new ArgumentException($"Invalid socket type for reader: {type} (use sub, router or rep).", nameof(url));
+            }
+
+            s.SocketType.Set(type);
+            s.Bind.Set(parsed.Bind!.Value);
+        }
+
+        s.Endpoint = parsed.Endpoint;
+    }
+
+    private delegate void RefAction(ref State s);
+
+    private ReaderConfigBuilder Change(RefAction apply)
+    {
+        var s = _s;
+        apply(ref s);
+        _s = s;
+        return this;
+    }
+
+    /// <summary>Sets the socket type (Sub, Router or Rep).</summary>
+    public ReaderConfigBuilder WithSocketType(ZmqSocketType type)
+    {
+        if (!SavantUrl.IsReaderType(type))
+        {
+            throw new ArgumentException($"Invalid socket type for reader: {type} (use Sub, Router or Rep).", nameof(type));
+        }
+
+        return Change((ref State s) => s.SocketType.Set(type));
+    }
+
+    /// <summary>Sets bind (true) or connect (false).</summary>
+    public ReaderConfigBuilder WithBind(bool bind) => Change((ref State s) => s.Bind.Set(bind));
+
+    /// <summary>Sets the receive timeout in milliseconds (&gt; 0; default 1000).</summary>
+    public ReaderConfigBuilder WithReceiveTimeout(int milliseconds)
+    {
+        ConfigRules.Positive(milliseconds, "receive_timeout");
+        return Change((ref State s) => s.ReceiveTimeoutMs.Set(milliseconds));
+    }
+
+    /// <summary>Sets the receive timeout (≥ 1 ms; default 1 s).</summary>
+    public ReaderConfigBuilder WithReceiveTimeout(TimeSpan timeout) => WithReceiveTimeout(ConfigRules.Milliseconds(timeout, "receive_timeout"));
+
+    /// <summary>Sets the receive high-water mark (&gt; 0; default 50).</summary>
+    public ReaderConfigBuilder WithReceiveHighWatermark(int messages)
+    {
+        ConfigRules.Positive(messages, "receive_hwm");
+        return Change((ref State s) => s.ReceiveHwm.Set(messages));
+    }
+
+    /// <summary>Sets which topics are accepted (default <see cref="TopicPrefixSpec.None"/>).</summary>
+    public ReaderConfigBuilder WithTopicPrefixSpec(TopicPrefixSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return Change((ref State s) => s.Prefix.Set(spec));
+    }
+
+    /// <summary>Sets the capacity of the expired routing-id cache (default 512). 0 is accepted here but the reader
+    /// refuses to start with it, as in savant-rs.</summary>
+    public ReaderConfigBuilder WithRoutingCacheSize(int entries)
+    {
+        ConfigRules.NonNegative(entries, "routing_cache_size");
+        return Change((ref State s) => s.RoutingCacheSize.Set(entries));
+    }
+
+    /// <summary>Sets the mode applied to a bound IPC socket file (e.g. <c>0b111_101_101</c> for 0o755); null disables
+    /// the chmod. Only allowed when binding; reading the bind flag here fixes it.</summary>
+    /// <exception cref="InvalidOperationException">The builder connects, or the option is already set.</exception>
+    public ReaderConfigBuilder WithFixIpcPermissions(uint? mode)
+    {
+        if (mode > 0xFFF)
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "A file mode is at most 0o7777.");
+        }
+
+        return Change((ref State s) =>
+        {
+            s.FixIpc.EnsureUnset();
+            if (!s.Bind.Get())
+            {
+                throw new InvalidOperationException("fix_ipc_permissions is only allowed for a socket that binds.");
+            }
+
+            s.FixIpc.Set(mode);
+        });
+    }
+
+    /// <summary>Sets the blacklist capacity (≥ 1; default 1024).</summary>
+    public ReaderConfigBuilder WithSourceBlacklistSize(int entries)
+    {
+        ConfigRules.Positive(entries, "source_blacklist_size");
+        return Change((ref State s) => s.BlacklistSize.Set(entries));
+    }
+
+    /// <summary>Sets how long a topic stays blacklisted, in <b>seconds</b> (≥ 1; default 10).</summary>
+    public ReaderConfigBuilder WithSourceBlacklistTtl(int seconds)
+    {
+        ConfigRules.Positive(seconds, "source_blacklist_ttl");
+        return Change((ref State s) => s.BlacklistTtlSeconds.Set(seconds));
+    }
+
+    /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>receive_timeout</c>, <c>receive_hwm</c>,
+    /// <c>topic_prefix_spec</c>, <c>routing_ids_cache_size</c>, <c>fix_ipc_permissions</c> (octal),
+    /// <c>source_blacklist_size</c>, <c>source_blacklist_ttl</c>. All or nothing: on error the builder is unchanged.</summary>
+    public ReaderConfigBuilder WithMapConfig(IReadOnlyDictionary<string, string> map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var saved = _s;
+        try
+        {
+            if (map.TryGetValue("url", out var url))
+            {
+                var s = _s;
+                ApplyUrl(ref s, url);
+                _s = s;
+            }
+            else if (_s.Endpoint is null)
+            {
+                throw new ArgumentException("The map config needs a 'url' key: the builder has no endpoint yet.", nameof(map));
+            }
+
+            foreach (var (key, value) in map)
+            {
+                switch (key)
+                {
+                    case "url":
+                        break;
+                    case "receive_timeout":
+                        WithReceiveTimeout(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "receive_hwm":
+                        WithReceiveHighWatermark(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "topic_prefix_spec":
+                        WithTopicPrefixSpec(TopicPrefixSpec.Parse(value));
+                        break;
+                    case "routing_ids_cache_size":
+                        WithRoutingCacheSize(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "fix_ipc_permissions":
+                        WithFixIpcPermissions(ConfigRules.ParseOctal(key, value));
+                        break;
+                    case "source_blacklist_size":
+                        WithSourceBlacklistSize(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "source_blacklist_ttl":
+                        WithSourceBlacklistTtl(ConfigRules.ParseInt(key, value));
+                        break;
+                    default:
+                        throw new ArgumentException($"Unknown reader map config key '{key}'.", nameof(map));
+                }
+            }
+        }
+        catch
+        {
+            _s = saved;
+            throw;
+        }
+
+        return this;
+    }
+
+    /// <summary>Builds an immutable config (unset options take their defaults, which fixes them).</summary>
+    public ReaderConfig Build()
+    {
+        var s = _s;
+        if (string.IsNullOrEmpty(s.Endpoint))
+        {
+            throw new InvalidOperationException("The reader config has no endpoint; create the builder from a URL or pass 'url' in the map config.");
+        }
+
+        var config = new ReaderConfig
+        {
+            Endpoint = s.Endpoint,
+            SocketType = s.SocketType.Get(),
+            Bind = s.Bind.Get(),
+            ReceiveTimeout = TimeSpan.FromMilliseconds(s.ReceiveTimeoutMs.Get()),
+            ReceiveHighWatermark = s.ReceiveHwm.Get(),
+            TopicPrefixSpec = s.Prefix.Get(),
+            RoutingCacheSize = s.RoutingCacheSize.Get(),
+            FixIpcPermissions = s.FixIpc.Get(),
+            SourceBlacklistSize = s.BlacklistSize.Get(),
+            SourceBlacklistTtl = TimeSpan.FromSeconds(s.BlacklistTtlSeconds.Get()),
+        };
+        _s = s;
+        return config;
+    }
+}
+
+/// <summary>
+/// Builds a <see cref="WriterConfig"/> from a URL (spec §3.2); same set-once rules as <see cref="ReaderConfigBuilder"/>.
+/// </summary>
+/// <remarks>A URL without options prefix means <b>dealer + bind</b> (as savant-rs; decision D-3): two peers built
+/// from the same bare URL would both bind.</remarks>
+public sealed class WriterConfigBuilder
+{
+    private State _s;
+
+    private struct State
+    {
+        public string? Endpoint;
+        public string? Source;
+        public SetOnce<ZmqSocketType> SocketType;
+        public SetOnce<bool> Bind;
+        public SetOnce<int> SendTimeoutMs;
+        public SetOnce<int> SendRetries;
+        public SetOnce<int> ReceiveTimeoutMs;
+        public SetOnce<int> ReceiveRetries;
+        public SetOnce<int> SendHwm;
+        public SetOnce<int> ReceiveHwm;
+        public SetOnce<uint?> FixIpc;
+    }
+
+    private delegate void RefAction(ref State s);
+
+    /// <summary>Creates a builder for <paramref name="url"/>.</summary>
+    /// <exception cref="FormatException">The URL is invalid.</exception>
+    /// <exception cref="ArgumentException">The URL names a reader socket type.</exception>
+    public WriterConfigBuilder(string url) : this()
+    {
+        var s = _s;
+        ApplyUrl(ref s, url);
+        _s = s;
+    }
+
+    private WriterConfigBuilder()
+    {
+        _s = new State
+        {
+            SocketType = new("socket_type", ZmqSocketType.Dealer),
+            Bind = new("bind", true),
+            SendTimeoutMs = new("send_timeout", 5000),
+            SendRetries = new("send_retries", 3),
+            ReceiveTimeoutMs = new("receive_timeout", 5000),
+            ReceiveRetries = new("receive_retries", 3),
+            SendHwm = new("send_hwm", 50),
+            ReceiveHwm = new("receive_hwm", 50),
+            FixIpc = new("fix_ipc_permissions", 0x1FF),
+        };
+    }
+
+    /// <summary>Creates a builder without endpoint; <see cref="WithMapConfig"/> must then supply <c>url</c>.</summary>
+    public static WriterConfigBuilder Empty() => new();
+
+    private static void ApplyUrl(ref State s, string url)
+    {
+        if (s.Endpoint is not null)
+        {
+            throw new InvalidOperationException("The option 'url' is already set.");
+        }
+
+        var parsed = SavantUrl.Parse(url);
+        if (parsed.SocketType is { } type)
+        {
+            if (!SavantUrl.IsWriterType(type))
+            {
+                throw new ArgumentException($"Invalid socket type for writer: {type} (use pub, dealer or req).", nameof(url));
+            }
+
+            s.SocketType.Set(type);
+            s.Bind.Set(parsed.Bind!.Value);
+        }
+
+        s.Endpoint = parsed.Endpoint;
+        s.Source = parsed.Source;
+    }
+
+    private WriterConfigBuilder Change(RefAction apply)
+    {
+        var s = _s;
+        apply(ref s);
+        _s = s;
+        return this;
+    }
+
+    /// <summary>Sets the socket type (Pub, Dealer or Req).</summary>
+    public WriterConfigBuilder WithSocketType(ZmqSocketType type)
+    {
+        if (!SavantUrl.IsWriterType(type))
+        {
+            throw new ArgumentException($"Invalid socket type for writer: {type} (use Pub, Dealer or Req).", nameof(type));
+        }
+
+        return Change((ref State s) => s.SocketType.Set(type));
+    }
+
+    /// <summary>Sets bind (true) or connect (false).</summary>
+    public WriterConfigBuilder WithBind(bool bind) => Change((ref State s) => s.Bind.Set(bind));
+
+    /// <summary>Sets the send timeout in milliseconds (&gt; 0; default 5000).</summary>
+    public WriterConfigBuilder WithSendTimeout(int milliseconds)
+    {
+        ConfigRules.Positive(milliseconds, "send_timeout");
+        return Change((ref State s) => s.SendTimeoutMs.Set(milliseconds));
+    }
+
+    /// <summary>Sets the send timeout (≥ 1 ms).</summary>
+    public WriterConfigBuilder WithSendTimeout(TimeSpan timeout) => WithSendTimeout(ConfigRules.Milliseconds(timeout, "send_timeout"));
+
+    /// <summary>Sets the number of send retries (≥ 0; default 3).</summary>
+    public WriterConfigBuilder WithSendRetries(int retries)
+    {
+        ConfigRules.NonNegative(retries, "send_retries");
+        return Change((ref State s) => s.SendRetries.Set(retries));
+    }
+
+    /// <summary>Sets the acknowledgement receive timeout in milliseconds (&gt; 0; default 5000).</summary>
+    public WriterConfigBuilder WithReceiveTimeout(int milliseconds)
+    {
+        ConfigRules.Positive(milliseconds, "receive_timeout");
+        return Change((ref State s) => s.ReceiveTimeoutMs.Set(milliseconds));
+    }
+
+    /// <summary>Sets the acknowledgement receive timeout (≥ 1 ms).</summary>
+    public WriterConfigBuilder WithReceiveTimeout(TimeSpan timeout) => WithReceiveTimeout(ConfigRules.Milliseconds(timeout, "receive_timeout"));
+
+    /// <summary>Sets the number of acknowledgement receive retries (≥ 0; default 3).</summary>
+    public WriterConfigBuilder WithReceiveRetries(int retries)
+    {
+        ConfigRules.NonNegative(retries, "receive_retries");
+        return Change((ref State s) => s.ReceiveRetries.Set(retries));
+    }
+
+    /// <summary>Sets the send high-water mark (&gt; 0; default 50).</summary>
+    public WriterConfigBuilder WithSendHighWatermark(int messages)
+    {
+        ConfigRules.Positive(messages, "send_hwm");
+        return Change((ref State s) => s.SendHwm.Set(messages));
+    }
+
+    /// <summary>Sets the receive high-water mark (&gt; 0; default 50).</summary>
+    public WriterConfigBuilder WithReceiveHighWatermark(int messages)
+    {
+        ConfigRules.Positive(messages, "receive_hwm");
+        return Change((ref State s) => s.ReceiveHwm.Set(messages));
+    }
+
+    /// <summary>Sets the mode applied to a bound IPC socket file; null disables the chmod. Only allowed when binding;
+    /// reading the bind flag here fixes it.</summary>
+    public WriterConfigBuilder WithFixIpcPermissions(uint? mode)
+    {
+        if (mode > 0xFFF)
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "A file mode is at most 0o7777.");
+        }
+
+        return Change((ref State s) =>
+        {
+            s.FixIpc.EnsureUnset();
+            if (!s.Bind.Get())
+            {
+                throw new InvalidOperationException("fix_ipc_permissions is only allowed for a socket that binds.");
+            }
+
+            s.FixIpc.Set(mode);
+        });
+    }
+
+    /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>send_timeout</c>, <c>receive_timeout</c>,
+    /// <c>receive_retries</c>, <c>send_retries</c>, <c>send_hwm</c>, <c>receive_hwm</c>, <c>fix_ipc_permissions</c>
+    /// (octal). All or nothing: on error the builder is unchanged.</summary>
+    public WriterConfigBuilder WithMapConfig(IReadOnlyDictionary<string, string> map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var saved = _s;
+        try
+        {
+            if (map.TryGetValue("url", out var url))
+            {
+                var s = _s;
+                ApplyUrl(ref s, url);
+                _s = s;
+            }
+            else if (_s.Endpoint is null)
+            {
+                throw new ArgumentException("The map config needs a 'url' key: the builder has no endpoint yet.", nameof(map));
+            }
+
+            foreach (var (key, value) in map)
+            {
+                switch (key)
+                {
+                    case "url":
+                        break;
+                    case "send_timeout":
+                        WithSendTimeout(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "receive_timeout":
+                        WithReceiveTimeout(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "receive_retries":
+                        WithReceiveRetries(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "send_retries":
+                        WithSendRetries(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "send_hwm":
+                        WithSendHighWatermark(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "receive_hwm":
+                        WithReceiveHighWatermark(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "fix_ipc_permissions":
+                        WithFixIpcPermissions(ConfigRules.ParseOctal(key, value));
+                        break;
+                    default:
+                        throw new ArgumentException($"Unknown writer map config key '{key}'.", nameof(map));
+                }
+            }
+        }
+        catch
+        {
+            _s = saved;
+            throw;
+        }
+
+        return this;
+    }
+
+    /// <summary>Builds an immutable config (unset options take their defaults, which fixes them).</summary>
+    public WriterConfig Build()
+    {
+        var s = _s;
+        if (string.IsNullOrEmpty(s.Endpoint))
+        {
+            throw new InvalidOperationException("The writer config has no endpoint; create the builder from a URL or pass 'url' in the map config.");
+        }
+
+        var config = new WriterConfig
+        {
+            Endpoint = s.Endpoint,
+            Source = s.Source,
+            SocketType = s.SocketType.Get(),
+            Bind = s.Bind.Get(),
+            SendTimeout = TimeSpan.FromMilliseconds(s.SendTimeoutMs.Get()),
+            SendRetries = s.SendRetries.Get(),
+            ReceiveTimeout = TimeSpan.FromMilliseconds(s.ReceiveTimeoutMs.Get()),
+            ReceiveRetries = s.ReceiveRetries.Get(),
+            SendHighWatermark = s.SendHwm.Get(),
+            ReceiveHighWatermark = s.ReceiveHwm.Get(),
+            FixIpcPermissions = s.FixIpc.Get(),
+        };
+        _s = s;
+        return config;
+    }
+}

@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Logging;
+using Savant.Native.Savant.Protocol;
+
+namespace Savant.Native.Savant.Internal;
+
+/// <summary>The writer's sequence counters (spec §6.3): per key, an LRU of 512; EOS numbers then removes its key.
+/// The system id is fixed per instance, so keys are the sequence keys alone. Not thread-safe.</summary>
+internal sealed class SequenceNumbering
+{
+    private readonly LruCache<string, ulong> _counters = new(512, StringComparer.Ordinal);
+
+    public ulong Next(Message message)
+    {
+        string key = message.SequenceKey;
+        _counters.TryGetValue(key, out ulong value);
+        value++;
+        if (message.IsEndOfStream)
+        {
+            _counters.Remove(key);
+        }
+        else
+        {
+            _counters.Set(key, value);
+        }
+
+        return value;
+    }
+
+    public void Reset() => _counters.Clear();
+}
+
+/// <summary>The reader's sequence check (spec §7.1): logs restarts and gaps, never changes a result. Not thread-safe.</summary>
+internal sealed class SequenceValidation
+{
+    private readonly LruCache<(string System, string Key), ulong> _counters = new(512);
+    private readonly ILogger _logger;
+
+    public SequenceValidation(ILogger logger) => _logger = logger;
+
+    public long Gaps { get; private set; }
+
+    public void Check(Message message)
+    {
+        var key = (message.SystemId, message.SequenceKey);
+        _counters.TryGetValue(key, out ulong stored);
+        ulong received = message.SeqId;
+        if (received <= stored)
+        {
+            if (_logger.IsEnabled(LogLevel.Trace))
+            {
+                _logger.LogTrace("Savant stream restarted for system {SystemId} key {Key}: seq {Received} after {Stored}", key.SystemId, key.Item2, received, stored);
+            }
+        }
+        else if (received != stored + 1)
+        {
+            Gaps++;
+            if (_logger.IsEnabled(LogLevel.Warning))
+            {
+                _logger.LogWarning("Savant messages lost for system {SystemId} key {Key}: expected seq {Expected}, received {Received}", key.SystemId, key.Item2, stored + 1, received);
+            }
+        }
+
+        if (message.IsEndOfStream)
+        {
+            _counters.Remove(key);
+        }
+        else
+        {
+            _counters.Set(key, received);
+        }
+    }
+}

@@ -1,0 +1,312 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using Google.Protobuf;
+
+namespace Savant.Native.Savant.Protocol;
+
+/// <summary>
+/// Encoding and decoding of the Savant envelope, with the acceptance rules of a savant-rs 1.15.1 reader (spec §5.4).
+/// </summary>
+/// <remarks>
+/// Decoding parses straight from the caller's span (the frame is not copied into a managed array first); protobuf
+/// <c>bytes</c> fields inside the message are copied by the parser into their own <see cref="ByteString"/>s. Send large
+/// pixel payloads as extra frames to avoid that copy.
+/// </remarks>
+public static class MessageCodec
+{
+    /// <summary>Decodes <paramref name="data"/> and applies the savant-rs acceptance rules.</summary>
+    /// <exception cref="SavantDecodeException">The bytes are not a valid Savant message; the message says why.</exception>
+    public static Message Decode(ReadOnlySpan<byte> data)
+    {
+        if (!TryDecode(data, out var message, out var reason))
+        {
+            throw new SavantDecodeException(reason);
+        }
+
+        return message;
+    }
+
+    /// <summary>Decodes <paramref name="data"/> and applies the savant-rs acceptance rules; never throws for bad input.</summary>
+    /// <param name="data">The serialized message (the second application frame).</param>
+    /// <param name="message">The message when valid.</param>
+    /// <param name="reason">Why decoding failed.</param>
+    public static bool TryDecode(ReadOnlySpan<byte> data, [NotNullWhen(true)] out Message? message, [NotNullWhen(false)] out string? reason)
+    {
+        Message parsed;
+        try
+        {
+            parsed = Message.Parser.ParseFrom(data);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            message = null;
+            reason = "malformed protobuf: " + e.Message;
+            return false;
+        }
+
+        reason = Validate(parsed);
+        if (reason is not null)
+        {
+            message = null;
+            return false;
+        }
+
+        if (parsed.ContentCase == Message.ContentOneofCase.UserData)
+        {
+            // savant-rs drops non-persistent user-data attributes on decode.
+            var attributes = parsed.UserData.Attributes;
+            for (int i = attributes.Count - 1; i >= 0; i--)
+            {
+                if (!attributes[i].IsPersistent)
+                {
+                    attributes.RemoveAt(i);
+                }
+            }
+        }
+
+        message = parsed;
+        return true;
+    }
+
+    /// <summary>Decodes a message held in a (possibly multi-segment) sequence.</summary>
+    /// <exception cref="SavantDecodeException">The bytes are not a valid Savant message.</exception>
+    public static Message Decode(ReadOnlySequence<byte> data)
+    {
+        if (data.IsSingleSegment)
+        {
+            return Decode(data.FirstSpan);
+        }
+
+        Message parsed;
+        try
+        {
+            parsed = Message.Parser.ParseFrom(data);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new SavantDecodeException("malformed protobuf: " + e.Message);
+        }
+
+        string? reason = Validate(parsed);
+        return reason is null ? parsed : throw new SavantDecodeException(reason);
+    }
+
+    /// <summary>Serializes <paramref name="message"/> into <paramref name="destination"/> (fields in field-number order,
+    /// byte-identical to protoc and prost for messages without multi-entry maps).</summary>
+    public static void Encode(Message message, IBufferWriter<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(destination);
+        message.WriteTo(destination);
+    }
+
+    /// <summary>Serializes <paramref name="message"/> into a new array.</summary>
+    public static byte[] Encode(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return message.ToByteArray();
+    }
+
+    /// <summary>Returns why a savant-rs 1.15.1 reader would reject <paramref name="message"/>, or null if it accepts it.</summary>
+    public static string? Validate(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return message.ContentCase switch
+        {
+            Message.ContentOneofCase.None => "message has no content",
+            Message.ContentOneofCase.VideoFrame => ValidateFrame(message.VideoFrame),
+            Message.ContentOneofCase.VideoFrameBatch => ValidateBatch(message.VideoFrameBatch),
+            Message.ContentOneofCase.VideoFrameUpdate => ValidateUpdate(message.VideoFrameUpdate),
+            Message.ContentOneofCase.UserData => ValidateAttributes(message.UserData.Attributes),
+            _ => null,
+        };
+    }
+
+    private static string? ValidateBatch(VideoFrameBatch batch)
+    {
+        foreach (var frame in batch.Batch.Values)
+        {
+            if (ValidateFrame(frame) is { } reason)
+            {
+                return reason;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? ValidateFrame(VideoFrame frame)
+    {
+        if (frame.ContentCase == VideoFrame.ContentOneofCase.None)
+        {
+            return "video frame has no content (internal, external or none)";
+        }
+
+        if (!IsUuid(frame.Uuid))
+        {
+            return $"video frame uuid '{frame.Uuid}' is not a UUID";
+        }
+
+        if (frame.HasPreviousKeyframe && !IsUuid(frame.PreviousKeyframe))
+        {
+            return $"video frame previous_keyframe '{frame.PreviousKeyframe}' is not a UUID";
+        }
+
+        if (!Enum.IsDefined(frame.TranscodingMethod))
+        {
+            return $"unknown transcoding method {(int)frame.TranscodingMethod}";
+        }
+
+        foreach (var t in frame.Transformations)
+        {
+            if (t.TransformationCase == VideoFrameTransformation.TransformationOneofCase.None)
+            {
+                return "video frame transformation has no variant";
+            }
+        }
+
+        if (ValidateAttributes(frame.Attributes) is { } attributeReason)
+        {
+            return attributeReason;
+        }
+
+        HashSet<long>? ids = null;
+        foreach (var obj in frame.Objects)
+        {
+            (ids ??= new HashSet<long>()).Add(obj.Id);
+        }
+
+        foreach (var obj in frame.Objects)
+        {
+            if (ValidateObject(obj) is { } reason)
+            {
+                return reason;
+            }
+
+            if (obj.HasParentId && !ids!.Contains(obj.ParentId))
+            {
+                return $"object {obj.Id} has parent {obj.ParentId}, which is not an object of the frame";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? ValidateObject(VideoObject obj)
+    {
+        if (obj.DetectionBox is null)
+        {
+            return $"object {obj.Id} has no detection box";
+        }
+
+        return ValidateAttributes(obj.Attributes);
+    }
+
+    private static string? ValidateUpdate(VideoFrameUpdate update)
+    {
+        if (!Enum.IsDefined(update.FrameAttributePolicy) || !Enum.IsDefined(update.ObjectAttributePolicy) || !Enum.IsDefined(update.ObjectPolicy))
+        {
+            return "unknown update policy";
+        }
+
+        if (ValidateAttributes(update.FrameAttributes) is { } reason)
+        {
+            return reason;
+        }
+
+        foreach (var oa in update.ObjectAttributes)
+        {
+            if (oa.Attribute is null)
+            {
+                return "object attribute without attribute";
+            }
+
+            if (ValidateAttribute(oa.Attribute) is { } r)
+            {
+                return r;
+            }
+        }
+
+        foreach (var o in update.Objects)
+        {
+            if (o.Object is null)
+            {
+                return "object with foreign parent without object";
+            }
+
+            if (ValidateObject(o.Object) is { } r)
+            {
+                return r;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? ValidateAttributes(Google.Protobuf.Collections.RepeatedField<Attribute> attributes)
+    {
+        foreach (var a in attributes)
+        {
+            if (ValidateAttribute(a) is { } reason)
+            {
+                return reason;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? ValidateAttribute(Attribute attribute)
+    {
+        foreach (var v in attribute.Values)
+        {
+            string? problem = v.ValueCase switch
+            {
+                AttributeValue.ValueOneofCase.None => "has a value without a variant",
+                AttributeValue.ValueOneofCase.BoundingBox when v.BoundingBox.Data is null => "has a bounding box without data",
+                AttributeValue.ValueOneofCase.Point when v.Point.Data is null => "has a point without data",
+                AttributeValue.ValueOneofCase.Polygon when v.Polygon.Data is null => "has a polygon without data",
+                AttributeValue.ValueOneofCase.Polygon => ValidatePolygon(v.Polygon.Data),
+                AttributeValue.ValueOneofCase.PolygonVector => ValidatePolygons(v.PolygonVector.Data),
+                AttributeValue.ValueOneofCase.Intersection when v.Intersection.Data is null => "has an intersection without data",
+                AttributeValue.ValueOneofCase.Intersection when !Enum.IsDefined(v.Intersection.Data.Kind) => "has an unknown intersection kind",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                return $"attribute {attribute.Namespace}/{attribute.Name} {problem}";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? ValidatePolygons(Google.Protobuf.Collections.RepeatedField<PolygonalArea> polygons)
+    {
+        foreach (var p in polygons)
+        {
+            if (ValidatePolygon(p) is { } reason)
+            {
+                return reason;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? ValidatePolygon(PolygonalArea polygon) =>
+        polygon.Tags is { } tags && tags.Tags.Count != polygon.Points.Count
+            ? $"has a polygon with {polygon.Points.Count} points but {tags.Tags.Count} tags"
+            : null;
+
+    private static bool IsUuid(string text) => Guid.TryParse(text, out _);
+}
+
+/// <summary>Bytes that are not a valid Savant message (malformed protobuf, or a message a savant-rs reader rejects).</summary>
+public sealed class SavantDecodeException : Exception
+{
+    /// <summary>Creates the exception with the reason.</summary>
+    public SavantDecodeException(string message) : base(message)
+    {
+    }
+}

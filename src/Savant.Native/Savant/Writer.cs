@@ -1,0 +1,432 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Savant.Native.Frames;
+using Savant.Native.Savant.Internal;
+using Savant.Native.Savant.Protocol;
+using Savant.Native.Sockets;
+
+namespace Savant.Native.Savant;
+
+/// <summary>
+/// The blocking Savant writer (savant-rs <c>BlockingWriter</c>): one pub, dealer or req socket, sending
+/// <c>[topic, message, extra…]</c> with the send, retry and acknowledgement algorithm of spec §6.4.
+/// </summary>
+/// <remarks>
+/// <para><b>Lifecycle.</b> Created unstarted; <see cref="Start"/> creates the socket (bind/connect errors surface there)
+/// and a new system id; <see cref="Shutdown"/> closes it; it can be started again (new socket, new system id, new
+/// sequence counters). <see cref="Dispose"/> shuts down if started.</para>
+/// <para><b>Context.</b> By default every writer owns a <see cref="ZmqContext"/> with one I/O thread, created at start
+/// and terminated at shutdown, as savant-rs does; pass a context to share one (it is then not disposed here).</para>
+/// <para><b>Threads.</b> Calls are serialised by an internal lock (concurrent sends wait for each other).</para>
+/// <para><b>Extra frames</b> are sent without copying: a <see cref="ReadOnlyMemory{T}"/> buffer is lent to libzmq and
+/// must not be modified until the <see cref="ZmqSendTracker"/> passed with it reports the release; an
+/// <see cref="IMemoryOwner{T}"/> is handed over and disposed by the library (also when the send times out).
+/// Buffers below <see cref="ZmqSocket.DefaultZeroCopyThreshold"/> bytes are copied, which is cheaper.</para>
+/// <para>The caller's <see cref="Message"/> gets this writer's system id and the next sequence id written into it
+/// (as in savant-rs).</para>
+/// </remarks>
+public sealed class Writer : IDisposable
+{
+    private readonly ZmqContext? _sharedContext;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly ZmqMessage _reply = new();
+    private readonly SequenceNumbering _sequence = new();
+    private ZmqContext? _ownedContext;
+    private ZmqSocket? _socket;
+    private string? _systemId;
+    private string? _endpoint;
+    private bool _disposed;
+
+    /// <summary>Creates an unstarted writer.</summary>
+    /// <param name="config">The configuration.</param>
+    /// <param name="context">A context to share; null (default) gives the writer its own, as savant-rs does.</param>
+    /// <param name="logger">Diagnostics; default none.</param>
+    public Writer(WriterConfig config, ZmqContext? context = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config;
+        _sharedContext = context;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Creates and starts a writer.</summary>
+    public static Writer Open(WriterConfig config, ZmqContext? context = null, ILogger? logger = null)
+    {
+        var writer = new Writer(config, context, logger);
+        writer.Start();
+        return writer;
+    }
+
+    /// <summary>The configuration.</summary>
+    public WriterConfig Config { get; }
+
+    /// <summary>Whether the writer is started (false before <see cref="Start"/> and after <see cref="Shutdown"/>).</summary>
+    public bool IsStarted => Volatile.Read(ref _socket) is not null;
+
+    /// <summary>This writer's system id (a UUID v4 string drawn at start), or null when not started.</summary>
+    public string? SystemId => _systemId;
+
+    /// <summary>The endpoint actually bound or connected (wildcard ports resolved), or null when not started.</summary>
+    public string? Endpoint => _endpoint;
+
+    internal ZmqSocket Socket => _socket ?? throw new InvalidOperationException("Writer is not started.");
+
+    /// <summary>Creates the socket, applies the options of spec §3.4 and binds or connects.</summary>
+    /// <exception cref="InvalidOperationException">Already started.</exception>
+    /// <exception cref="ZmqException">Bind or connect failed.</exception>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_socket is not null)
+            {
+                throw new InvalidOperationException("Writer is already started.");
+            }
+
+            var context = _sharedContext ?? (_ownedContext = new ZmqContext(1));
+            try
+            {
+                var config = Config;
+                _socket = SavantSockets.Open(context, config.SocketType, config.Endpoint, config.Bind, config.FixIpcPermissions, socket =>
+                {
+                    socket.SendHighWatermark = config.SendHighWatermark;
+                    socket.SendTimeout = config.SendTimeout;
+                    socket.Linger = SavantProtocol.SocketLinger;
+                    if (config.SocketType != ZmqSocketType.Pub)
+                    {
+                        socket.ReceiveTimeout = config.ReceiveTimeout;
+                        socket.ReceiveHighWatermark = config.ReceiveHighWatermark;
+                    }
+                }, out _endpoint);
+            }
+            catch
+            {
+                _ownedContext?.Dispose();
+                _ownedContext = null;
+                throw;
+            }
+
+            _systemId = Guid.NewGuid().ToString();
+            _sequence.Reset();
+            _logger.LogDebug("Savant writer {SystemId} started: {SocketType} {Mode} {Endpoint}", _systemId, Config.SocketType, Config.Bind ? "bind" : "connect", _endpoint);
+        }
+    }
+
+    /// <summary>Closes the socket (linger 100 ms) and, if owned, the context.</summary>
+    /// <exception cref="InvalidOperationException">Not started.</exception>
+    public void Shutdown()
+    {
+        lock (_lock)
+        {
+            if (_socket is null)
+            {
+                throw new InvalidOperationException("Writer is not started.");
+            }
+
+            CloseCore();
+        }
+    }
+
+    private void CloseCore()
+    {
+        _reply.Clear();
+        _socket?.Dispose();
+        Volatile.Write(ref _socket, null);
+        _ownedContext?.Dispose();
+        _ownedContext = null;
+        _endpoint = null;
+    }
+
+    /// <summary>Shuts the writer down if started. Idempotent.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            CloseCore();
+        }
+    }
+
+    /// <summary>Sends an end-of-stream for <paramref name="sourceId"/> to <paramref name="topic"/> (default: the source
+    /// id) with no extra frames. Dealer and req writers wait for the <c>OK</c> acknowledgement.</summary>
+    /// <exception cref="SavantProtocolException">The reader acknowledged with something other than <c>OK</c>.</exception>
+    public WriterResult SendEos(string sourceId, string? topic = null)
+    {
+        var message = Message.CreateEndOfStream(sourceId);
+        return SendMessage(topic ?? sourceId, message);
+    }
+
+    /// <summary>Sends <c>[topic, message]</c>.</summary>
+    public WriterResult SendMessage(string topic, Message message) =>
+        SendCore(topic, message, new Extras(default, null, null, 0));
+
+    /// <summary>Sends <c>[topic, message, data]</c> (Python's framing: exactly one extra frame, even when empty).
+    /// <paramref name="data"/> is lent to libzmq: do not modify it until <paramref name="tracker"/> reports the release.</summary>
+    public WriterResult SendMessage(string topic, Message message, ReadOnlyMemory<byte> data, ZmqSendTracker? tracker = null) =>
+        SendCore(topic, message, new Extras(new ReadOnlySpan<ReadOnlyMemory<byte>>(in data), tracker, null, 0));
+
+    /// <summary>Sends <c>[topic, message, data…]</c> with any number of extra frames (0..N), lent to libzmq without copying.</summary>
+    public WriterResult SendMessage(string topic, Message message, params ReadOnlySpan<ReadOnlyMemory<byte>> data) =>
+        SendCore(topic, message, new Extras(data, null, null, 0));
+
+    /// <summary>Sends <c>[topic, message, data…]</c>; <paramref name="tracker"/> reports when libzmq has released every buffer.</summary>
+    public WriterResult SendMessage(string topic, Message message, ReadOnlySpan<ReadOnlyMemory<byte>> data, ZmqSendTracker? tracker) =>
+        SendCore(topic, message, new Extras(data, tracker, null, 0));
+
+    /// <summary>Sends <c>[topic, message, data]</c> where the extra frame is the first <paramref name="length"/> bytes of
+    /// an owned buffer. Ownership passes to the library in every case: it disposes <paramref name="data"/> when libzmq
+    /// has released it, or at once if the message could not be sent.</summary>
+    public WriterResult SendMessage(string topic, Message message, IMemoryOwner<byte> data, int length)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if ((uint)length > (uint)data.Memory.Length)
+        {
+            data.Dispose();
+            throw new ArgumentOutOfRangeException(nameof(length));
+        }
+
+        return SendCore(topic, message, new Extras(default, null, data, length));
+    }
+
+    private WriterResult SendCore(string topic, Message message, in Extras extras)
+    {
+        try
+        {
+            ArgumentNullException.ThrowIfNull(topic);
+            ArgumentNullException.ThrowIfNull(message);
+        }
+        catch
+        {
+            extras.Owner?.Dispose();
+            throw;
+        }
+
+        lock (_lock)
+        {
+            if (_socket is null)
+            {
+                extras.Owner?.Dispose();
+                throw new InvalidOperationException(_disposed ? "Writer is disposed." : "Writer is not started.");
+            }
+
+            var body = Serialize(message, restore: false, out int bodyLength);
+            return SendSerialized(topic, body, bodyLength, message.IsEndOfStream, extras);
+        }
+    }
+
+    /// <summary>Writes system id and the next sequence id into <paramref name="message"/> and serializes it into a pooled
+    /// pinned buffer. With <paramref name="restore"/> the message's own ids are put back afterwards (non-blocking writer:
+    /// the caller's object is not modified). Not thread-safe: callers serialise.</summary>
+    internal IMemoryOwner<byte> Serialize(Message message, bool restore, out int length)
+    {
+        string systemId = _systemId ?? throw new InvalidOperationException("Writer is not started.");
+        string oldSystemId = message.SystemId;
+        ulong oldSeq = message.SeqId;
+        message.SystemId = systemId;
+        message.SeqId = _sequence.Next(message);
+        try
+        {
+            length = message.CalculateSize();
+            var owner = PinnedMemoryPool.Shared.Rent(length);
+            message.WriteTo(owner.Memory.Span[..length]);
+            return owner;
+        }
+        finally
+        {
+            if (restore)
+            {
+                message.SystemId = oldSystemId;
+                message.SeqId = oldSeq;
+            }
+        }
+    }
+
+    /// <summary>Sends prepared frames with retries and waits for the acknowledgement when one is due (spec §6.4 steps
+    /// 3–7). Takes ownership of <paramref name="body"/> and of <paramref name="extras"/>' owner. Caller holds the lock
+    /// or is the only user of the socket.</summary>
+    internal WriterResult SendSerialized(string topic, IMemoryOwner<byte> body, int bodyLength, bool isEos, in Extras extras)
+    {
+        var socket = Socket;
+        var config = Config;
+        int max = Encoding.UTF8.GetMaxByteCount(topic.Length);
+        byte[]? rentedTopic = max > 256 ? ArrayPool<byte>.Shared.Rent(max) : null;
+        Span<byte> topicBuffer = rentedTopic ?? stackalloc byte[256];
+        int topicLength = Encoding.UTF8.GetBytes(topic, topicBuffer);
+        ReadOnlySpan<byte> topicBytes = topicBuffer[..topicLength];
+
+        IMemoryOwner<byte>? bodyOwner = body;
+        IMemoryOwner<byte>? extraOwner = extras.Owner;
+        try
+        {
+            int left = config.SendRetries;
+            int spent = 0;
+            while (!TrySendAll(socket, topicBytes, ref bodyOwner, bodyLength, extras, ref extraOwner))
+            {
+                spent++;
+                SavantMetrics.WriterRetries.Add(1);
+                left--;
+                if (left < 0)
+                {
+                    _logger.LogDebug("Savant writer: every send attempt to topic {Topic} timed out", topic);
+                    SavantMetrics.Record(WriterResultKind.SendTimeout);
+                    return WriterResult.SendTimeout(spent);
+                }
+            }
+
+            long sentAt = Stopwatch.GetTimestamp();
+            SavantMetrics.WriterMessages.Add(1);
+            if (SavantMetrics.WriterBytes.Enabled)
+            {
+                SavantMetrics.WriterBytes.Add(topicLength + bodyLength + extras.TotalLength);
+            }
+
+            bool needAck = config.SocketType == ZmqSocketType.Req || (isEos && config.SocketType != ZmqSocketType.Pub);
+            WriterResult result;
+            if (!needAck)
+            {
+                result = WriterResult.Success(spent, Stopwatch.GetElapsedTime(sentAt));
+            }
+            else
+            {
+                result = WaitForAck(socket, isEos, spent, sentAt, topic);
+            }
+
+            SavantMetrics.Record(result.Kind);
+            return result;
+        }
+        finally
+        {
+            bodyOwner?.Dispose();
+            extraOwner?.Dispose();
+            if (rentedTopic is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedTopic);
+            }
+        }
+    }
+
+    private WriterResult WaitForAck(ZmqSocket socket, bool isEos, int sendRetriesSpent, long sentAt, string topic)
+    {
+        int retries = Config.ReceiveRetries;
+        int r = retries;
+        var reply = _reply;
+        while (r >= 0)
+        {
+            if (socket.TryReceive(reply))
+            {
+                try
+                {
+                    if (isEos && !reply[reply.Count - 1].Span.SequenceEqual(SavantProtocol.ConfirmationFrame))
+                    {
+                        throw new SavantProtocolException($"Unexpected confirmation for the end-of-stream on topic '{topic}': " +
+                            $"expected 'OK', got {Convert.ToHexString(reply[reply.Count - 1].Span)}.");
+                    }
+                }
+                finally
+                {
+                    reply.Clear();
+                }
+
+                return WriterResult.Ack(sendRetriesSpent, retries - r, Stopwatch.GetElapsedTime(sentAt));
+            }
+
+            r--;
+        }
+
+        _logger.LogDebug("Savant writer: no acknowledgement for topic {Topic}", topic);
+        return WriterResult.AckTimeout(sendRetriesSpent, Stopwatch.GetElapsedTime(sentAt));
+    }
+
+    private static bool TrySendAll(ZmqSocket socket, ReadOnlySpan<byte> topic, ref IMemoryOwner<byte>? body, int bodyLength, in Extras extras, ref IMemoryOwner<byte>? extraOwner)
+    {
+        if (!socket.TrySend(topic, ZmqSendFlags.SendMore))
+        {
+            return false; // nothing queued: retry from scratch
+        }
+
+        // Once the first part is queued libzmq takes the rest of the message: the remaining sends cannot meet EAGAIN.
+        int count = extras.Count;
+        var flags = count > 0 ? ZmqSendFlags.SendMore : ZmqSendFlags.None;
+        if (bodyLength < socket.ZeroCopyThreshold)
+        {
+            Require(socket.TrySend(body!.Memory.Span[..bodyLength], flags));
+        }
+        else
+        {
+            var owner = body!;
+            body = null; // ownership passes to libzmq on success
+            Require(socket.TrySendZeroCopy(owner, bodyLength, flags));
+        }
+
+        var buffers = extras.Buffers;
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            var partFlags = i < count - 1 ? ZmqSendFlags.SendMore : ZmqSendFlags.None;
+            Require(socket.TrySendZeroCopy(buffers[i], extras.Tracker, partFlags));
+        }
+
+        if (extraOwner is not null)
+        {
+            var owner = extraOwner;
+            extraOwner = null;
+            Require(socket.TrySendZeroCopy(owner, extras.OwnerLength, ZmqSendFlags.None));
+        }
+
+        return true;
+    }
+
+    private static void Require(bool sent)
+    {
+        if (!sent)
+        {
+            throw new InvalidOperationException("libzmq refused a later part of a multipart message whose first part it accepted.");
+        }
+    }
+}
+
+/// <summary>The extra frames of one send: lent buffers (with an optional tracker) and/or one owned buffer, sent last.</summary>
+internal readonly ref struct Extras
+{
+    public Extras(ReadOnlySpan<ReadOnlyMemory<byte>> buffers, ZmqSendTracker? tracker, IMemoryOwner<byte>? owner, int ownerLength)
+    {
+        Buffers = buffers;
+        Tracker = tracker;
+        Owner = owner;
+        OwnerLength = ownerLength;
+    }
+
+    public ReadOnlySpan<ReadOnlyMemory<byte>> Buffers { get; }
+
+    public ZmqSendTracker? Tracker { get; }
+
+    public IMemoryOwner<byte>? Owner { get; }
+
+    public int OwnerLength { get; }
+
+    public int Count => Buffers.Length + (Owner is null ? 0 : 1);
+
+    public long TotalLength
+    {
+        get
+        {
+            long total = OwnerLength;
+            foreach (var b in Buffers)
+            {
+                total += b.Length;
+            }
+
+            return total;
+        }
+    }
+}
