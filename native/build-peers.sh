@@ -27,6 +27,7 @@ log() { echo "build-peers: $*"; }
 
 if [ "$SKIP_DEPS" != 1 ]; then
     "$HERE/install-peer-deps.sh" || fail "dependency installation (native/install-peer-deps.sh)"
+    "$HERE/peers/python/install-deps.sh" || fail "Python peer dependencies (native/peers/python/install-deps.sh)"
 fi
 
 # ---- C baseline
