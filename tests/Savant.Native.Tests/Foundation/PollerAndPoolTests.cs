@@ -175,7 +175,7 @@ public sealed class MonitorTests : ZmqTestBase
         dealer.Connect(endpoint);
 
         var seen = new List<ZmqMonitorEvent>();
-        using var message = new Savant.Native.Frames.ZmqMessage();
+        using var message = new global::Savant.Native.Frames.ZmqMessage();
         while (seen.Count < 3 && events.TryReceive(message))
         {
             Assert.That(ZmqMonitorEvent.TryParse(message, out var e), Is.True);

@@ -1,0 +1,179 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Savant.Native.Cli;
+
+/// <summary>A mistake in how the command was called: reported as one line, exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>Options every command understands.</summary>
+internal static class GlobalOptions
+{
+    public static readonly Option<bool> Json = new("--json") { Description = "Machine-readable output: JSON lines, and the summary as one JSON object", Recursive = true };
+    public static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "No per-message output or progress; only the summary", Recursive = true };
+    public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show stack traces on errors", Recursive = true };
+}
+
+/// <summary>How a command should print, read from the global options.</summary>
+internal sealed record OutputMode(bool Json, bool Quiet, bool Verbose)
+{
+    public static OutputMode From(ParseResult result) =>
+        new(result.GetValue(GlobalOptions.Json), result.GetValue(GlobalOptions.Quiet), result.GetValue(GlobalOptions.Verbose));
+
+    /// <summary>Whether a live view (progress bar, rate line) may be drawn.</summary>
+    public bool Live => !Json && !Quiet && !Console.IsOutputRedirected;
+}
+
+/// <summary>The summary that ends every command that moves messages.</summary>
+internal sealed class RunSummary(string command)
+{
+    private readonly List<(string Key, object Value)> _extra = new();
+
+    public string Command { get; } = command;
+
+    public long Messages { get; set; }
+
+    public long Bytes { get; set; }
+
+    public double Seconds { get; set; }
+
+    public long Lost { get; set; }
+
+    public double MessagesPerSecond => Seconds > 0 ? Messages / Seconds : 0;
+
+    public double GigabytesPerSecond => Seconds > 0 ? Bytes / Seconds / 1e9 : 0;
+
+    /// <summary>Adds a field after the standard ones (snake_case key).</summary>
+    public RunSummary Add(string key, object value)
+    {
+        _extra.Add((key, value));
+        return this;
+    }
+
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("command", Command);
+            w.WriteNumber("messages", Messages);
+            w.WriteNumber("bytes", Bytes);
+            w.WriteNumber("seconds", Math.Round(Seconds, 6));
+            w.WriteNumber("msgs_per_s", Math.Round(MessagesPerSecond, 3));
+            w.WriteNumber("gb_per_s", Math.Round(GigabytesPerSecond, 6));
+            w.WriteNumber("lost", Lost);
+            foreach (var (key, value) in _extra)
+            {
+                w.WritePropertyName(key);
+                JsonSerializer.Serialize(w, value, value.GetType(), CliJson.Options);
+            }
+
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    public void Print(OutputMode mode)
+    {
+        if (mode.Json)
+        {
+            Console.Out.WriteLine(ToJson());
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Command}[/] summary");
+        table.AddColumn("metric");
+        table.AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("messages", Messages.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("seconds", Seconds.ToString("F3", CultureInfo.InvariantCulture));
+        table.AddRow("msgs/s", MessagesPerSecond.ToString("N1", CultureInfo.InvariantCulture));
+        table.AddRow("GB/s", GigabytesPerSecond.ToString("F3", CultureInfo.InvariantCulture));
+        table.AddRow("lost", Lost == 0 ? "[green]0[/]" : $"[red]{Lost}[/]");
+        foreach (var (key, value) in _extra)
+        {
+            table.AddRow(key.Replace('_', ' '), Markup.Escape(Format(value)));
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    private static string Format(object value) => value switch
+    {
+        double d => d.ToString("G6", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? string.Empty,
+    };
+}
+
+internal static class CliJson
+{
+    public static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+}
+
+/// <summary>Process counters the summaries report (Linux: minor page faults from /proc).</summary>
+internal static class ProcessCounters
+{
+    /// <summary>Minor page faults of this process so far, or -1 where /proc is unavailable.</summary>
+    public static long MinorFaults()
+    {
+        try
+        {
+            string stat = File.ReadAllText("/proc/self/stat");
+            // Fields after the command name (which may contain spaces) start after the last ')'.
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[7], CultureInfo.InvariantCulture); // field 10 (minflt) overall
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
+
+    public static int GcCount() => GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
+
+    public static string MallocSettings()
+    {
+        var settings = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k.StartsWith("MALLOC_", StringComparison.Ordinal) || k.StartsWith("GLIBC_TUNABLES", StringComparison.Ordinal))
+            .OrderBy(k => k, StringComparer.Ordinal)
+            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}");
+        string joined = string.Join(' ', settings);
+        return joined.Length == 0 ? "glibc defaults" : joined;
+    }
+}
+
+/// <summary>Latency samples (in stopwatch ticks) and their percentiles.</summary>
+internal sealed class LatencyRecorder(int capacity)
+{
+    private readonly long[] _samples = new long[Math.Max(1, capacity)];
+    private long _count;
+
+    public void Add(long ticks)
+    {
+        long i = _count++;
+        _samples[i % _samples.Length] = ticks;
+    }
+
+    public double PercentileMs(double p)
+    {
+        int n = (int)Math.Min(_count, _samples.Length);
+        if (n == 0)
+        {
+            return 0;
+        }
+
+        var sorted = _samples.AsSpan(0, n).ToArray();
+        Array.Sort(sorted);
+        int index = Math.Clamp((int)Math.Ceiling(p / 100.0 * n) - 1, 0, n - 1);
+        return sorted[index] * 1000.0 / System.Diagnostics.Stopwatch.Frequency;
+    }
+}

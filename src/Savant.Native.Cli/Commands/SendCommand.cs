@@ -1,0 +1,183 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Savant.Native.Frames;
+using Savant.Native.Savant;
+
+namespace Savant.Native.Cli.Commands;
+
+/// <summary><c>savant-zmq send</c>: a Savant writer to any peer, sending VideoFrame messages with a payload frame.</summary>
+internal static class SendCommand
+{
+    public static Command Create()
+    {
+        var url = new Option<string>("--url") { Description = "Savant writer URL, e.g. dealer+connect:ipc:///tmp/savant/in", Required = true };
+        var source = new Option<string>("--source") { Description = "Source id (and topic)", DefaultValueFactory = _ => "cam-1" };
+        var topic = new Option<string?>("--topic") { Description = "Topic, when it differs from the source id" };
+        var count = new Option<long>("--count") { Description = "Messages to send", DefaultValueFactory = _ => 100 };
+        var size = new Option<int?>("--size") { Description = "Payload bytes per message (default: width x height x 3)" };
+        var width = new Option<int>("--width") { Description = "Frame width", DefaultValueFactory = _ => 1920 };
+        var height = new Option<int>("--height") { Description = "Frame height", DefaultValueFactory = _ => 1080 };
+        var rate = new Option<double>("--rate") { Description = "Messages per second (0: as fast as possible)", DefaultValueFactory = _ => 0 };
+        var eos = new Option<bool>("--eos") { Description = "Send EndOfStream after the messages (and wait for its ack on dealer/req)" };
+        var command = new Command("send", "Send VideoFrame messages with a synthetic payload frame to a Savant reader")
+        {
+            url, source, topic, count, size, width, height, rate, eos,
+        };
+        command.SetAction(parse => Run(
+            parse.GetValue(url)!,
+            parse.GetValue(source)!,
+            parse.GetValue(topic),
+            parse.GetValue(count),
+            parse.GetValue(size),
+            parse.GetValue(width),
+            parse.GetValue(height),
+            parse.GetValue(rate),
+            parse.GetValue(eos),
+            OutputMode.From(parse)));
+        return command;
+    }
+
+    private static int Run(string url, string source, string? topic, long count, int? size, int width, int height, double rate, bool eos, OutputMode mode)
+    {
+        if (count < 0) throw new UsageException("--count must be 0 or more");
+        if (rate < 0) throw new UsageException("--rate must be 0 or more");
+        if (width <= 0 || height <= 0) throw new UsageException("--width and --height must be positive");
+        long payloadSize = size ?? (long)width * height * 3;
+        if (payloadSize < 0 || payloadSize > Array.MaxLength) throw new UsageException($"--size must be 0 to {Array.MaxLength}");
+        if (string.IsNullOrEmpty(source)) throw new UsageException("--source must not be empty");
+        topic ??= source;
+
+        var config = new WriterConfigBuilder(url).Build();
+        using var writer = Writer.Open(config);
+        var message = FramePayload.NewVideoFrame(source, width, height);
+        var checksum = FramePayload.AddChecksumAttribute(message.VideoFrame);
+        const int ring = 4;
+        var buffers = new (byte[] Data, ZmqSendTracker Tracker)[ring];
+        for (int i = 0; i < ring; i++)
+        {
+            buffers[i] = (GC.AllocateUninitializedArray<byte>((int)payloadSize, pinned: true), new ZmqSendTracker());
+        }
+
+        var rng = new Random(42);
+        long sent = 0, failed = 0;
+        var counts = new Dictionary<WriterResultKind, long>();
+        var clock = Stopwatch.StartNew();
+        for (long i = 0; i < count; i++)
+        {
+            if (rate > 0)
+            {
+                var due = TimeSpan.FromSeconds(i / rate);
+                var wait = due - clock.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    Thread.Sleep(wait);
+                }
+            }
+
+            var (data, tracker) = buffers[i % ring];
+            if (!tracker.Wait(TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException("libzmq did not release a payload buffer within 30 s");
+            }
+
+            rng.NextBytes(data);
+            checksum.Data = FramePayload.Checksum(data);
+            message.VideoFrame.Pts = i;
+            var result = payloadSize == 0 ? writer.SendMessage(topic, message) : writer.SendMessage(topic, message, data, tracker);
+            counts[result.Kind] = counts.GetValueOrDefault(result.Kind) + 1;
+            if (result.IsSent && result.Kind is WriterResultKind.Success or WriterResultKind.Ack)
+            {
+                sent++;
+            }
+            else
+            {
+                failed++;
+            }
+
+            if (result.Kind is not WriterResultKind.Success)
+            {
+                Report(mode, i, result);
+            }
+        }
+
+        WriterResult? eosResult = null;
+        if (eos)
+        {
+            eosResult = writer.SendEos(source, topic);
+            counts[eosResult.Value.Kind] = counts.GetValueOrDefault(eosResult.Value.Kind) + 1;
+            if (eosResult.Value.Kind is not WriterResultKind.Success)
+            {
+                Report(mode, -1, eosResult.Value);
+            }
+        }
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        foreach (var (_, tracker) in buffers)
+        {
+            tracker.Wait(TimeSpan.FromSeconds(5));
+        }
+
+        var summary = new RunSummary("send")
+        {
+            Messages = sent,
+            Bytes = sent * payloadSize,
+            Seconds = seconds,
+            Lost = failed,
+        };
+        summary.Add("url", url).Add("system_id", writer.SystemId ?? string.Empty).Add("payload_bytes", payloadSize);
+        foreach (var (kind, n) in counts.OrderBy(kv => kv.Key))
+        {
+            summary.Add(Snake(kind.ToString()), n);
+        }
+
+        if (eosResult is { } e)
+        {
+            summary.Add("eos_result", Snake(e.Kind.ToString()));
+        }
+
+        summary.Print(mode);
+        bool eosOk = eosResult is null || eosResult.Value.Kind is WriterResultKind.Success or WriterResultKind.Ack;
+        return failed == 0 && eosOk ? 0 : 1;
+    }
+
+    private static void Report(OutputMode mode, long index, WriterResult result)
+    {
+        if (mode.Quiet)
+        {
+            return;
+        }
+
+        if (mode.Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["message"] = index,
+                ["result"] = Snake(result.Kind.ToString()),
+                ["send_retries_spent"] = result.SendRetriesSpent,
+                ["receive_retries_spent"] = result.ReceiveRetriesSpent,
+                ["time_spent_ms"] = result.TimeSpentMs,
+            }));
+        }
+        else
+        {
+            Console.Out.WriteLine(index < 0 ? $"eos: {result}" : $"message {index}: {result}");
+        }
+    }
+
+    internal static string Snake(string pascal)
+    {
+        var sb = new System.Text.StringBuilder(pascal.Length + 4);
+        for (int i = 0; i < pascal.Length; i++)
+        {
+            if (char.IsUpper(pascal[i]) && i > 0)
+            {
+                sb.Append('_');
+            }
+
+            sb.Append(char.ToLowerInvariant(pascal[i]));
+        }
+
+        return sb.ToString();
+    }
+}
