@@ -150,7 +150,7 @@ public sealed class RustPeerTests
         string endpoint = Endpoint(transport);
         var config = new ReaderConfigBuilder($"{readerType}+bind:{endpoint}").WithReceiveTimeout(20000).Build();
         using var reader = Reader.Open(config);
-        using var writer = ChildProcess.Start(PeerPath, ["writer", "--url", $"{writerType}+connect:{endpoint}", "--count", Count.ToString(), "--size", PayloadSize.ToString(), "--source", "cam-rs", "--eos", "--json", "--warmup-ms", writerType == "pub" ? "700" : "0"]);
+        using var writer = ChildProcess.Start(PeerPath, ["writer", "--url", $"{writerType}+connect:{endpoint}", "--count", Count.ToString(), "--size", PayloadSize.ToString(), "--source", "cam-rs", "--eos", "--json", "--verify", "full", "--warmup-ms", writerType == "pub" ? "700" : "0"]);
 
         var seqIds = new List<ulong>();
         string? systemId = null;

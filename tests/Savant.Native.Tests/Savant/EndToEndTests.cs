@@ -223,6 +223,7 @@ public sealed class EndToEndTests : SavantTestBase
     }
 
     [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void Ipc_bind_creates_directories_and_fixes_permissions()
     {
         string dir = Path.Combine(TempDir(), $"nested-{Guid.NewGuid():N}", "deeper");
