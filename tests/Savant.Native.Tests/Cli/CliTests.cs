@@ -66,6 +66,7 @@ public sealed class CliTests
 
     [TestCase("ipc")]
     [TestCase("tcp")]
+    [TestCase("inproc")]
     public void Demo_with_a_few_frames_loses_nothing(string transport)
     {
         var (exit, stdout, stderr) = Cli("demo", "--transport", transport, "--frames", "30", "--width", "640", "--height", "360", "--json");
