@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(SendCommand.Create());
         root.Subcommands.Add(RecvCommand.Create());
+        root.Subcommands.Add(SleapCommand.Create());
         return root;
     }
 

@@ -216,6 +216,10 @@ public readonly struct FrameList : IReadOnlyList<ReadOnlyMemory<byte>>
     /// object per frame), e.g. for a parser of an elementary stream split across frames.</summary>
     public System.Buffers.ReadOnlySequence<byte> ToSequence() => FrameSequence.Create(this);
 
+    /// <summary>A <see cref="System.IO.Pipelines.PipeReader"/> over the frames as one byte stream (no copy), for consumers
+    /// that parse a stream split across frames (e.g. an encoded elementary stream). Valid until the result is disposed.</summary>
+    public System.IO.Pipelines.PipeReader CreatePipeReader() => System.IO.Pipelines.PipeReader.Create(ToSequence());
+
     /// <summary>Enumerates the frames without allocating.</summary>
     public Enumerator GetEnumerator() => new(this);
 

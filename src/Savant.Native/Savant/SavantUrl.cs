@@ -11,6 +11,8 @@ namespace Savant.Native.Savant;
 /// The grammar is anchored at both ends (decision D-1): every canonical URL gives the same result as savant-rs, and
 /// the malformed inputs savant-rs's unanchored expression silently accepts (leading garbage, upper-case options,
 /// <c>xsub+</c>, trailing characters after the port, <c>ipc:/x</c>) are rejected with a clear error.
+/// As an extension, <c>inproc://name</c> endpoints are accepted too, for a writer and a reader in one process that
+/// share a <see cref="ZmqContext"/> (pass it to <see cref="Writer"/> and <see cref="Reader"/>).
 /// </remarks>
 public sealed partial record SavantUrl
 {
@@ -22,7 +24,8 @@ public sealed partial record SavantUrl
         Source = source;
     }
 
-    /// <summary>The endpoint handed to libzmq: <c>ipc://path</c> or <c>tcp://host:port</c>.</summary>
+    /// <summary>The endpoint handed to libzmq: <c>ipc://path</c> or <c>tcp://host:port</c>; or <c>inproc://name</c>, an
+    /// extension of this library (savant-rs rejects it) for a writer and reader that share one <see cref="Sockets.ZmqContext"/>.</summary>
     public string Endpoint { get; }
 
     /// <summary>The socket type named by the options prefix, if any.</summary>
@@ -35,7 +38,7 @@ public sealed partial record SavantUrl
     /// informational and never affects the wire (D-2).</summary>
     public string? Source { get; }
 
-    [GeneratedRegex(@"^(?:(?<opts>[^:+]+\+[^:]+):)?(?<ep>ipc://[^:]+|tcp://[^:]+:[0-9]+)(?::(?<src>.*))?$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    [GeneratedRegex(@"^(?:(?<opts>[^:+]+\+[^:]+):)?(?<ep>ipc://[^:]+|tcp://[^:]+:[0-9]+|inproc://[^:]+)(?::(?<src>.*))?$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex Grammar();
 
     /// <summary>Parses <paramref name="url"/>.</summary>

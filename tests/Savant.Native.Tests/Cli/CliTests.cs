@@ -66,6 +66,7 @@ public sealed class CliTests
 
     [TestCase("ipc")]
     [TestCase("tcp")]
+    [TestCase("inproc")]
     public void Demo_with_a_few_frames_loses_nothing(string transport)
     {
         var (exit, stdout, stderr) = Cli("demo", "--transport", transport, "--frames", "30", "--width", "640", "--height", "360", "--json");
@@ -118,5 +119,54 @@ public sealed class CliTests
         Assert.That(summary.GetProperty("lost").GetInt64(), Is.Zero);
         Assert.That(summary.GetProperty("corrupt").GetInt64(), Is.Zero);
         Assert.That(summary.GetProperty("stopped_by").GetString(), Is.EqualTo("eos"));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Sleap_send_to_sleap_recv_with_json_lines(bool paired)
+    {
+        int port = FreePort();
+        string address = $"tcp://127.0.0.1:{port}";
+        string reply = $"tcp://127.0.0.1:{FreePort()}";
+        string[] pairing = paired ? ["--paired", "--reply-address", reply] : [];
+        using var recv = ChildProcess.StartCli(["sleap", "recv", "--address", address, "--max", "4", "--json", "--idle", "20", .. pairing]);
+        Thread.Sleep(500); // the receiver binds; a PUB connecting earlier would just retry
+        var (exit, sendOut, sendErr) = Cli(["sleap", "send", "--address", address, "--count", "4", "--shape", "120,160,3", "--dtype", "uint8", "--json", .. pairing]);
+        Assert.That(exit, Is.EqualTo(0), sendErr);
+        Assert.That(LastJson(sendOut).GetProperty("messages").GetInt64(), Is.EqualTo(4));
+
+        Assert.That(recv.Wait(Timeout), Is.EqualTo(0), recv.Stderr);
+        var lines = recv.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var arrays = lines.Where(l => l.TryGetProperty("dtype", out _)).ToList();
+        Assert.That(arrays, Has.Count.EqualTo(4), recv.Stdout);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.That(arrays[i].GetProperty("dtype").GetString(), Is.EqualTo("uint8"));
+            Assert.That(arrays[i].GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()), Is.EqualTo(new long[] { 120, 160, 3 }));
+            Assert.That(arrays[i].GetProperty("data_bytes").GetInt64(), Is.EqualTo(120 * 160 * 3));
+            Assert.That(arrays[i].GetProperty("header").GetProperty("seq").GetInt64(), Is.EqualTo(i));
+        }
+
+        var summary = lines.Last();
+        Assert.That(summary.GetProperty("messages").GetInt64(), Is.EqualTo(4));
+        Assert.That(summary.GetProperty("lost").GetInt64(), Is.Zero);
+        Assert.That(summary.GetProperty("corrupt").GetInt64(), Is.Zero);
+    }
+
+    [Test]
+    public void Sleap_bad_dtype_and_shape_are_usage_errors()
+    {
+        Assert.That(Cli("sleap", "send", "--dtype", "int7").Exit, Is.EqualTo(2));
+        var (exit, _, stderr) = Cli("sleap", "send", "--shape", "10,-3");
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(stderr, Does.StartWith("error: invalid --shape"));
     }
 }

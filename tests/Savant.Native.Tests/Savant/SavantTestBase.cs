@@ -54,16 +54,8 @@ public abstract class SavantTestBase : ZmqTestBase
     protected (Reader Reader, Writer Writer) Pair(string readerType, string writerType, string transport,
         Action<ReaderConfigBuilder>? reader = null, Action<WriterConfigBuilder>? writer = null)
     {
-        var r = StartReader($"{readerType}+bind:{BindEndpoint(transport)}", b =>
-        {
-            b.WithReceiveTimeout(2000);
-            reader?.Invoke(b);
-        });
-        var w = StartWriter($"{writerType}+connect:{r.Endpoint}", b =>
-        {
-            b.WithSendTimeout(2000).WithReceiveTimeout(2000);
-            writer?.Invoke(b);
-        });
+        var r = StartReader($"{readerType}+bind:{BindEndpoint(transport)}", reader);
+        var w = StartWriter($"{writerType}+connect:{r.Endpoint}", writer);
         return (r, w);
     }
 
