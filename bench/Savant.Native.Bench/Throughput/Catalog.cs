@@ -216,6 +216,10 @@ public static class CaseCatalog
         string[] Rr(string e) => ["reader", "--url", $"router+bind:{e}", "--count", rcnt, "--timeout-ms", "15000", "--json", "--verify", "sample"];
         string[] Rw(string e) => ["writer", "--url", $"dealer+connect:{e}", "--count", rcnt, "--size", sz, "--eos", "--json", "--verify", "sample", "--send-timeout-ms", "10000", "--receive-timeout-ms", "15000"];
         all.Add(new Case("Savant C# -> C# (Writer/Reader)", "savant", "zerocopy", t, size, rn, e => Self(env, Sr(e)), e => Self(env, Sw(e))));
+        all.Add(new Case("Savant C# -> C# (NonBlocking)", "savant", "zerocopy", t, size, rn,
+            e => Self(env, [.. Sr(e), "--api", "nonblocking"]), e => Self(env, [.. Sw(e), "--api", "nonblocking"])));
+        all.Add(new Case("Savant C# -> C# (async)", "savant", "zerocopy", t, size, rn,
+            e => Self(env, [.. Sr(e), "--api", "async"]), e => Self(env, [.. Sw(e), "--api", "async"])));
         if (env.HasRust)
         {
             all.Add(new Case("Savant Rust -> Rust (savant-peer)", "savant", "copy", t, size, rn, e => new ProcSpec(env.RustPeer, Rr(e)), e => new ProcSpec(env.RustPeer, Rw(e))));

@@ -272,6 +272,7 @@ public sealed class WorkerOptions
     public string Preset { get; set; } = "default";
     public string Mallopt { get; set; } = "auto";
     public string NetMqPool { get; set; } = "gc";
+    public string Api { get; set; } = "blocking";
     public double Rate { get; set; }
     public int WarmupMs { get; set; } = -1;
     public bool InprocPair { get; set; }
@@ -303,6 +304,7 @@ public sealed class WorkerOptions
                 case "--preset": o.Preset = Next(); break;
                 case "--mallopt": o.Mallopt = Next(); break;
                 case "--netmq-pool": o.NetMqPool = Next(); break;
+                case "--api": o.Api = Next(); break;
                 case "--rate": o.Rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--warmup-ms": o.WarmupMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--inproc-pair": o.InprocPair = true; break;
@@ -319,6 +321,11 @@ public sealed class WorkerOptions
         if (o.Size < PayloadPattern.Header)
         {
             throw new ArgumentException("--size must be at least 16");
+        }
+
+        if (o.Api is not ("blocking" or "nonblocking" or "async"))
+        {
+            throw new ArgumentException("--api must be blocking, nonblocking or async");
         }
 
         if (string.IsNullOrEmpty(o.Endpoint))

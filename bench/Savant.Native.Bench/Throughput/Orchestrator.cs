@@ -62,7 +62,7 @@ public static class Orchestrator
                 case "--repeats": o.Repeats = int.Parse(Next(), CultureInfo.InvariantCulture); repeatsSet = true; break;
                 case "--sizes": o.Sizes = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--transports": o.Transports = Next().Split(','); break;
-                case "--systems": o.Systems = Next().Split(','); break;
+                case "--systems": o.Systems = Next().Split(';'); break;
                 case "--count-scale": o.CountScale = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--out": o.OutDir = Next(); break;
                 case "--note": o.Note = Next(); break;
@@ -70,7 +70,7 @@ public static class Orchestrator
                 case "--case-timeout-s": o.CaseTimeoutS = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--help" or "-h":
                     Console.WriteLine("throughput [--quick] [--repeats N] [--sizes 1024,131072,6220800] [--transports ipc,tcp,inproc]\n" +
-                        "           [--systems SUBSTR,...] [--count-scale F] [--no-sleap] [--out DIR] [--note TEXT] [--case-timeout-s S]");
+                        "           [--systems "SUBSTR;SUBSTR..."] [--count-scale F] [--no-sleap] [--out DIR] [--note TEXT] [--case-timeout-s S]");
                     return 0;
                 default:
                     Console.Error.WriteLine($"throughput: unknown option '{a}' (try --help)");

@@ -30,7 +30,13 @@ public static class SavantWorker
 
     private static string Url(WorkerOptions o, string type, bool bind) => $"{type}+{(bind ? "bind" : "connect")}:{o.Endpoint}";
 
-    public static Dictionary<string, object?> Writer(WorkerOptions o)
+    public static Dictionary<string, object?> Writer(WorkerOptions o) => WriterAsync(o).GetAwaiter().GetResult();
+
+    /// <summary>Writer loop for the three APIs: <c>blocking</c> (<see cref="Savant.Writer"/>), <c>nonblocking</c>
+    /// (<see cref="NonBlockingWriter.SendMessage(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?)"/>, waiting for an
+    /// operation only before its ring slot is reused) and <c>async</c> (<see cref="NonBlockingWriter.SendMessageAsync(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?, CancellationToken)"/>,
+    /// pipelined the same way).</summary>
+    private static async Task<Dictionary<string, object?>> WriterAsync(WorkerOptions o)
     {
         var builder = new WriterConfigBuilder(Url(o, "dealer", o.IsBind(readerDefault: true)))
             .WithSendTimeout(o.TimeoutMs)
@@ -40,11 +46,17 @@ public static class SavantWorker
             builder = builder.WithSendHighWatermark(hwm);
         }
 
-        using var writer = Savant.Writer.Open(builder.Build());
-        bool owned = o.Mode == "owned";
+        var config = builder.Build();
+        string api = o.Api;
+        bool owned = o.Mode == "owned" && api == "blocking";
         int slots = owned ? 1 : Math.Max(1, o.Ring);
+        using var writer = api == "blocking" ? Savant.Writer.Open(config) : null;
+        using var nb = api == "blocking" ? null : new NonBlockingWriter(config, Math.Max(4, slots));
+        nb?.Start();
         var buffers = new byte[slots][];
         var trackers = new ZmqSendTracker[slots];
+        var ops = new WriteOperationResult?[slots];
+        var tasks = new ValueTask<WriterResult>?[slots];
         for (int k = 0; k < slots; k++)
         {
             buffers[k] = GC.AllocateArray<byte>(o.Size, pinned: true);
@@ -65,13 +77,34 @@ public static class SavantWorker
         long sent = 0;
         string? error = null;
         bool timedOut = false;
+
+        async ValueTask<string?> Settle(int slot)
+        {
+            WriterResult? r = null;
+            if (ops[slot] is { } op)
+            {
+                r = op.Get(timeout);
+                ops[slot] = null;
+                if (r is null)
+                {
+                    return "queued send not executed in time";
+                }
+            }
+            else if (tasks[slot] is { } task)
+            {
+                tasks[slot] = null;
+                r = await task.ConfigureAwait(false);
+            }
+
+            return r is { IsSent: false } ? $"send failed: {r}" : null;
+        }
+
         meter.Start();
         for (long i = 0; i < o.Count; i++)
         {
             pacer.Wait(i);
             ulong seq = (ulong)i + 1; // savant seq ids start at 1; the payload header carries it, as savant-peer does
             message.VideoFrame.Pts = (long)i;
-            WriterResult result;
             if (owned)
             {
                 var owner = pool.Rent(o.Size);
@@ -81,37 +114,70 @@ public static class SavantWorker
                 }
 
                 PayloadPattern.Fill(owner.Memory.Span, seq, o.Verify);
-                result = writer.SendMessage(Source, message, owner, o.Size);
+                var result = writer!.SendMessage(Source, message, owner, o.Size);
+                if (!result.IsSent)
+                {
+                    error = $"send failed: {result}";
+                    timedOut = true;
+                    break;
+                }
             }
             else
             {
                 int slot = (int)(i % slots);
-                if (!trackers[slot].Wait(timeout))
+                error = await Settle(slot).ConfigureAwait(false);
+                bool free = api == "async" ? await WaitAsync(trackers[slot], timeout).ConfigureAwait(false) : trackers[slot].Wait(timeout);
+                if (error is not null || !free)
                 {
-                    error = "no free ring slot in time";
+                    error ??= "no free ring slot in time";
                     timedOut = true;
                     break;
                 }
 
                 PayloadPattern.Fill(buffers[slot], seq, o.Verify);
-                result = writer.SendMessage(Source, message, buffers[slot], trackers[slot]);
-            }
+                switch (api)
+                {
+                    case "blocking":
+                        var result = writer!.SendMessage(Source, message, buffers[slot], trackers[slot]);
+                        if (!result.IsSent)
+                        {
+                            error = $"send failed: {result}";
+                        }
 
-            if (!result.IsSent)
-            {
-                error = $"send failed: {result}";
-                timedOut = true;
-                break;
+                        break;
+                    case "nonblocking":
+                        ops[slot] = nb!.SendMessage(Source, message, buffers[slot], trackers[slot]);
+                        break;
+                    default:
+                        tasks[slot] = nb!.SendMessageAsync(Source, message, buffers[slot], trackers[slot]);
+                        break;
+                }
+
+                if (error is not null)
+                {
+                    timedOut = true;
+                    break;
+                }
             }
 
             sent++;
             meter.Tick(sent, o.Count);
         }
 
+        for (int k = 0; k < slots && error is null; k++)
+        {
+            error = await Settle(k).ConfigureAwait(false);
+        }
+
         if (error is null)
         {
             // The EOS ack proves the reader has everything; the run's time includes it (as savant-peer --eos).
-            var eos = writer.SendEos(Source);
+            WriterResult eos = api switch
+            {
+                "blocking" => writer!.SendEos(Source),
+                "nonblocking" => nb!.SendEos(Source).Get(),
+                _ => await nb!.SendEosAsync(Source).ConfigureAwait(false),
+            };
             if (eos.Kind != WriterResultKind.Ack)
             {
                 error = $"EOS not acknowledged: {eos}";
@@ -121,10 +187,24 @@ public static class SavantWorker
         meter.Mark();
         meter.Stop();
         var summary = meter.Summary(o, "writer", sent, sent * (long)o.Size, 0, 0, 0, error, timedOut);
+        summary["api"] = api;
         return summary;
     }
 
-    public static Dictionary<string, object?> Reader(WorkerOptions o)
+    private static async Task<bool> WaitAsync(ZmqSendTracker tracker, TimeSpan timeout)
+    {
+        if (tracker.IsReleased)
+        {
+            return true;
+        }
+
+        var wait = tracker.WaitAsync();
+        return await Task.WhenAny(wait, Task.Delay(timeout)).ConfigureAwait(false) == wait;
+    }
+
+    public static Dictionary<string, object?> Reader(WorkerOptions o) => ReaderAsync(o).GetAwaiter().GetResult();
+
+    private static async Task<Dictionary<string, object?>> ReaderAsync(WorkerOptions o)
     {
         var builder = new ReaderConfigBuilder(Url(o, "router", o.IsBind(readerDefault: true)))
             .WithReceiveTimeout(Math.Min(o.TimeoutMs, 1000));
@@ -133,7 +213,11 @@ public static class SavantWorker
             builder = builder.WithReceiveHighWatermark(hwm);
         }
 
-        using var reader = Savant.Reader.Open(builder.Build());
+        var config = builder.Build();
+        string api = o.Api;
+        using var reader = api == "blocking" ? Savant.Reader.Open(config) : null;
+        using var nb = api == "blocking" ? null : new NonBlockingReader(config, 64);
+        nb?.Start();
         var meter = new RunMeter(threadScope: false);
         long received = 0, bytes = 0, corrupt = 0, outOfOrder = 0, other = 0;
         long lastSeq = 0;
@@ -141,7 +225,12 @@ public static class SavantWorker
         var idle = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            using var result = reader.Receive();
+            using var result = api switch
+            {
+                "blocking" => reader!.Receive(),
+                "nonblocking" => nb!.Receive(),
+                _ => await nb!.ReceiveAsync().ConfigureAwait(false),
+            };
             if (result is ReaderResultTimeout)
             {
                 if (idle.ElapsedMilliseconds > o.TimeoutMs)
@@ -203,6 +292,7 @@ public static class SavantWorker
         var summary = meter.Summary(o, "reader", received, bytes, Math.Max(0, expected - received), corrupt + other, outOfOrder,
             eos ? null : "no end of stream", timedOut && !eos);
         summary["eos_received"] = eos;
+        summary["api"] = api;
         return summary;
     }
 }

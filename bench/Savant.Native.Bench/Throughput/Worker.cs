@@ -18,7 +18,7 @@ public static class Worker
             Console.Error.WriteLine("usage: worker --system raw|savant|netmq|sleap --role writer|reader --endpoint URL [--bind|--connect]\n" +
                 "              [--size BYTES] [--count N] [--mode copy|zerocopy|zerocopy-all|owned] [--ring K]\n" +
                 "              [--verify none|sample|full] [--timeout-ms T] [--hwm N] [--topic T] [--preset default|video]\n" +
-                "              [--mallopt auto|off] [--netmq-pool gc|buffer] [--rate MSGS_PER_S] [--warmup-ms MS] [--json]\n" +
+                "              [--mallopt auto|off] [--netmq-pool gc|buffer] [--api blocking|nonblocking|async] [--rate MSGS_PER_S] [--warmup-ms MS] [--json]\n" +
                 "       worker --inproc-pair --system raw|netmq --endpoint inproc://NAME [same options]");
             return 2;
         }
