@@ -70,7 +70,7 @@ public static class Orchestrator
                 case "--case-timeout-s": o.CaseTimeoutS = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--help" or "-h":
                     Console.WriteLine("throughput [--quick] [--repeats N] [--sizes 1024,131072,6220800] [--transports ipc,tcp,inproc]\n" +
-                        "           [--systems "SUBSTR;SUBSTR..."] [--count-scale F] [--no-sleap] [--out DIR] [--note TEXT] [--case-timeout-s S]");
+                        "           [--systems \"SUBSTR;SUBSTR...\"] [--count-scale F] [--no-sleap] [--out DIR] [--note TEXT] [--case-timeout-s S]");
                     return 0;
                 default:
                     Console.Error.WriteLine($"throughput: unknown option '{a}' (try --help)");
