@@ -41,7 +41,8 @@ public static class NetMqWorker
             socket.Options.ReceiveBuffer = 4 * 1024 * 1024;
         }
 
-        socket.Options.Linger = TimeSpan.FromSeconds(2);
+        // NetMQ sends from its own threads after TrySend returns: give a slow run time to drain at close.
+        socket.Options.Linger = TimeSpan.FromSeconds(30);
     }
 
     public static Dictionary<string, object?> Writer(WorkerOptions o, bool threadScope)

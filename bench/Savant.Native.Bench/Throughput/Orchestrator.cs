@@ -25,7 +25,9 @@ public sealed record RunResult(Case Case, int Repeat, JsonElement? Writer, JsonE
     public double ReaderRate => Get(Reader, "msgs_per_s");
     public double ReaderGbps => Get(Reader, "gb_per_s");
 
-    public bool Ok => Error is null && Reader is not null && Get(Reader, "corrupt") == 0 && (Case.Family == "sleap" || Get(Reader, "lost") == 0) && Get(Reader, "messages") > 0;
+    /// <summary>Passed: a reader summary, no error, no corrupt message (the Python SLEAP receiver reports no
+    /// <c>corrupt</c> field: it counts, it does not verify), and no lost message except on PUB/SUB.</summary>
+    public bool Ok => Error is null && Reader is not null && !(Get(Reader, "corrupt") > 0) && (Case.Family == "sleap" || Get(Reader, "lost") == 0) && Get(Reader, "messages") > 0;
 
     public static double Get(JsonElement? e, string name) =>
         e is { } v && v.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : double.NaN;

@@ -47,6 +47,12 @@ public static class Worker
             return 1;
         }
 
+        if (o.System == "netmq")
+        {
+            // Let NetMQ's I/O threads deliver what is queued (bounded by the linger) before the process exits.
+            NetMQ.NetMQConfig.Cleanup(block: true);
+        }
+
         int rc = 0;
         foreach (var r in results)
         {
