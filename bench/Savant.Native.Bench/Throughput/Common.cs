@@ -154,6 +154,7 @@ public sealed class RunMeter
     private long _steadyAt = -1;
     private long _steadyAlloc;
     private long _steadyMessages;
+    private long _steadyFaults;
 
     public RunMeter(bool threadScope) => _thread = threadScope;
 
@@ -166,6 +167,7 @@ public sealed class RunMeter
             _steadyAt = handled;
             _steadyMessages = handled;
             _steadyAlloc = _thread ? GC.GetAllocatedBytesForCurrentThread() : GC.GetTotalAllocatedBytes(true);
+            _steadyFaults = Rusage.Now(_thread).MinorFaults;
         }
     }
 
@@ -225,6 +227,10 @@ public sealed class RunMeter
             ["out_of_order"] = outOfOrder,
             ["minor_faults"] = faults,
             ["minor_faults_per_msg"] = messages > 0 ? Math.Round((double)faults / messages, 3) : 0.0,
+            // After the first 10% of messages: without process start-up, JIT and pool warm-up.
+            ["steady_minor_faults_per_msg"] = _steadyAt >= 0 && messages > _steadyMessages
+                ? Math.Round((double)(_r1.MinorFaults - _steadyFaults) / (messages - _steadyMessages), 3)
+                : null,
             ["major_faults"] = _r1.MajorFaults - _r0.MajorFaults,
             ["cpu_user_s"] = Math.Round(_r1.UserS - _r0.UserS, 4),
             ["cpu_sys_s"] = Math.Round(_r1.SysS - _r0.SysS, 4),
