@@ -48,6 +48,7 @@ public static class Orchestrator
         public string Note = "";
         public bool Sleap = true;
         public int CaseTimeoutS = 120;
+        public string? From;
     }
 
     public static int Run(IReadOnlyList<string> args)
@@ -70,9 +71,11 @@ public static class Orchestrator
                 case "--note": o.Note = Next(); break;
                 case "--no-sleap": o.Sleap = false; break;
                 case "--case-timeout-s": o.CaseTimeoutS = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--from": o.From = Next(); break;
                 case "--help" or "-h":
                     Console.WriteLine("throughput [--quick] [--repeats N] [--sizes 1024,131072,6220800] [--transports ipc,tcp,inproc]\n" +
-                        "           [--systems \"SUBSTR;SUBSTR...\"] [--count-scale F] [--no-sleap] [--out DIR] [--note TEXT] [--case-timeout-s S]");
+                        "           [--systems \"SUBSTR;SUBSTR...\"] [--count-scale F] [--no-sleap] [--out DIR] [--note TEXT] [--case-timeout-s S]\n" +
+                        "throughput --from RESULTS.json [--out DIR] [--note TEXT]   (rebuild the report and charts from recorded runs)");
                     return 0;
                 default:
                     Console.Error.WriteLine($"throughput: unknown option '{a}' (try --help)");
@@ -83,6 +86,11 @@ public static class Orchestrator
         if (o.Quick && !repeatsSet)
         {
             o.Repeats = 1;
+        }
+
+        if (o.From is not null)
+        {
+            return Regenerate(o);
         }
 
         var env = BenchEnvironment.Capture();
@@ -119,6 +127,76 @@ public static class Orchestrator
         Console.Error.WriteLine($"throughput: wrote {md}");
         return results.All(x => x.Ok) ? 0 : 1;
     }
+
+    /// <summary>Rebuilds the markdown and charts from a results JSON file (no runs).</summary>
+    private static int Regenerate(Options o)
+    {
+        var doc = JsonDocument.Parse(File.ReadAllText(o.From!)).RootElement;
+        var env = BenchEnvironment.Capture();
+        env.Facts.Clear();
+        JsonElement runs = doc;
+        if (doc.ValueKind == JsonValueKind.Object)
+        {
+            runs = doc.GetProperty("runs");
+            foreach (var p in doc.GetProperty("environment").EnumerateObject())
+            {
+                env.Facts[p.Name] = p.Value.GetString() ?? "";
+            }
+
+            if (string.IsNullOrEmpty(o.Note) && doc.TryGetProperty("note", out var n))
+            {
+                o.Note = n.GetString() ?? "";
+            }
+
+            o.Quick = doc.TryGetProperty("quick", out var q) && q.GetBoolean();
+        }
+        else
+        {
+            // First format: a bare array; the environment is read back from the markdown next to it.
+            string md = Path.ChangeExtension(o.From!, ".md");
+            foreach (string line in File.Exists(md) ? File.ReadLines(md) : [])
+            {
+                var cells = line.Split('|', StringSplitOptions.TrimEntries);
+                if (cells.Length == 4 && cells[1].Length > 0 && cells[1] != "fact" && !cells[1].StartsWith("---", StringComparison.Ordinal) &&
+                    !cells[1].StartsWith("library mallopt", StringComparison.Ordinal) && !cells[1].StartsWith("\"malloc env", StringComparison.Ordinal) &&
+                    !cells[1].Contains(' ', StringComparison.Ordinal) || cells.Length == 4 && cells[1] == "malloc_env (orchestrator)")
+                {
+                    env.Facts[cells[1]] = cells[2];
+                }
+
+                if (line.StartsWith("## Summary", StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+        }
+
+        var results = new List<RunResult>();
+        foreach (var r in runs.EnumerateArray())
+        {
+            string system = r.GetProperty("system").GetString()!;
+            string family = r.TryGetProperty("family", out var f) ? f.GetString()! : InferFamily(system);
+            string mode = r.TryGetProperty("send_mode", out var m) ? m.GetString()! : (system.Contains("zero-copy", StringComparison.Ordinal) ? "zerocopy" : "copy");
+            var c = new Case(system, family, mode, r.GetProperty("transport").GetString()!, r.GetProperty("size").GetInt32(), 0, _ => null, _ => throw new InvalidOperationException());
+            JsonElement? w = r.GetProperty("writer").ValueKind == JsonValueKind.Object ? r.GetProperty("writer").Clone() : null;
+            JsonElement? rd = r.GetProperty("reader").ValueKind == JsonValueKind.Object ? r.GetProperty("reader").Clone() : null;
+            results.Add(new RunResult(c, r.GetProperty("repeat").GetInt32(), w, rd, r.GetProperty("error").GetString(), r.GetProperty("command").GetString() ?? ""));
+        }
+
+        o.Repeats = results.Count == 0 ? 0 : results.Max(x => x.Repeat) + 1;
+        o.Sizes = results.Where(x => x.Case.Family != "sleap").Select(x => x.Case.Size).Distinct().OrderBy(x => x).ToArray();
+        o.Transports = results.Where(x => x.Case.Family != "sleap").Select(x => x.Case.Transport).Distinct().ToArray();
+        string outDir = o.OutDir ?? Path.GetDirectoryName(Path.GetFullPath(o.From!))!;
+        Console.Error.WriteLine($"throughput: wrote {Report.Write(outDir, o, env, results)}");
+        return 0;
+    }
+
+    private static string InferFamily(string system) =>
+        system.StartsWith("SLEAP", StringComparison.Ordinal) || system.Contains("PUB/SUB", StringComparison.Ordinal) ? "sleap"
+        : system.StartsWith("C libzmq", StringComparison.Ordinal) ? "c"
+        : system.StartsWith("Savant.Native", StringComparison.Ordinal) ? "lib"
+        : system.StartsWith("NetMQ", StringComparison.Ordinal) ? "netmq"
+        : "savant";
 
     private static RunResult RunCase(Case c, int repeat, Options o, BenchEnvironment env)
     {

@@ -53,8 +53,8 @@ public static class Report
     public static string Write(string outDir, Orchestrator.Options o, BenchEnvironment env, List<RunResult> results)
     {
         Directory.CreateDirectory(outDir);
-        env.Facts["loadavg_end"] = BenchEnvironment.Read("/proc/loadavg");
-        string stamp = DateTime.UtcNow.ToString("yyyy-MM-dd", Inv);
+        env.Facts.TryAdd("loadavg_end", BenchEnvironment.Read("/proc/loadavg"));
+        string stamp = env.Facts.TryGetValue("started_utc", out var started) && started.Length >= 10 ? started[..10] : DateTime.UtcNow.ToString("yyyy-MM-dd", Inv);
         string machine = env.Facts["machine"];
         string baseName = $"{stamp}-{machine}{(o.Quick ? "-quick" : "")}";
         var stats = results.GroupBy(r => (r.Case.Transport, r.Case.Size, r.Case.System))
@@ -164,11 +164,17 @@ public static class Report
         sb.AppendLine("```");
         string md = Path.Combine(outDir, baseName + ".md");
         File.WriteAllText(md, sb.ToString());
-        var raw = results.Select(r => new
+        var raw = new
         {
-            system = r.Case.System, transport = r.Case.Transport, size = r.Case.Size, repeat = r.Repeat, ok = r.Ok, error = r.Error,
-            command = r.Command, writer = r.Writer, reader = r.Reader,
-        });
+            environment = env.Facts,
+            note = o.Note,
+            quick = o.Quick,
+            runs = results.Select(r => new
+            {
+                system = r.Case.System, family = r.Case.Family, send_mode = r.Case.SendMode, transport = r.Case.Transport, size = r.Case.Size,
+                repeat = r.Repeat, ok = r.Ok, error = r.Error, command = r.Command, writer = r.Writer, reader = r.Reader,
+            }),
+        };
         File.WriteAllText(Path.Combine(outDir, baseName + ".json"), JsonSerializer.Serialize(raw, new JsonSerializerOptions { WriteIndented = true }));
         return md;
     }
@@ -228,6 +234,10 @@ public static class Report
                 Check($"sockets zero-copy / C zero-copy, {t} {SizeText(size)}", M("Savant.Native sockets, zero-copy", t, size) / M("C libzmq, zero-copy", t, size), 0.95);
             }
 
+            Check($"sockets zero-copy / C zero-copy with the same malloc settings, {t} 6,220,800 B", M("Savant.Native sockets, zero-copy", t, 6_220_800) / M("C libzmq, zero-copy, malloc env", t, 6_220_800), 0.95);
+            Check($"Savant C#→C# / C zero-copy with the same malloc settings, {t} 6,220,800 B", M("Savant C# -> C# (Writer/Reader)", t, 6_220_800) / M("C libzmq, zero-copy, malloc env", t, 6_220_800), 0.95);
+            Check($"sockets zero-copy: mallopt on / off, {t} 6,220,800 B", M("Savant.Native sockets, zero-copy", t, 6_220_800) / M("Savant.Native sockets, zero-copy, mallopt off", t, 6_220_800), 1);
+            Check($"sockets zero-copy: video preset / default, {t} 6,220,800 B", M("Savant.Native sockets, zero-copy, video preset", t, 6_220_800) / M("Savant.Native sockets, zero-copy", t, 6_220_800), 1);
             Check($"sockets copy / C copy, {t} 1 KiB", M("Savant.Native sockets, copy", t, 1024) / M("C libzmq, copy", t, 1024), 0.85);
             Check($"Savant C#→C# / C copy, {t} 1 KiB", M("Savant C# -> C# (Writer/Reader)", t, 1024) / M("C libzmq, copy", t, 1024), 0.85);
             Check($"Savant C#→C# / Rust→Rust, {t} 1 KiB", M("Savant C# -> C# (Writer/Reader)", t, 1024) / M("Savant Rust -> Rust (savant-peer)", t, 1024), 1.5);
