@@ -140,8 +140,13 @@ public static class CaseCatalog
 
     private static int RingFor(int size) => size >= 1 << 20 ? 8 : 64;
 
+    /// <summary>The <c>--verify</c> of .NET workers, and of the C and Rust programs (which know <c>full</c>, not <c>hash</c>).</summary>
+    private static string _verify = "sample", _verifyNative = "sample";
+
     public static List<Case> Build(Orchestrator.Options o, BenchEnvironment env)
     {
+        _verify = o.Verify;
+        _verifyNative = o.Verify == "hash" ? "full" : o.Verify;
         var all = new List<Case>();
         foreach (string t in o.Transports)
         {
@@ -186,8 +191,8 @@ public static class CaseCatalog
         bool large = size > 65536;
         if (env.HasBaseline)
         {
-            string[] Cr(string e) => ["--role", "reader", "--pattern", "dealer-router", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "10000", "--json"];
-            string[] Cw(string e, string mode) => ["--role", "writer", "--pattern", "dealer-router", "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", "--json"];
+            string[] Cr(string e) => ["--role", "reader", "--pattern", "dealer-router", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "10000", "--verify", _verifyNative, "--json"];
+            string[] Cw(string e, string mode) => ["--role", "writer", "--pattern", "dealer-router", "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", "--verify", _verifyNative, "--json"];
             all.Add(new Case("C libzmq, copy", "c", "copy", t, size, n, e => C(env, Cr(e)), e => C(env, Cw(e, "copy"))));
             all.Add(new Case("C libzmq, zero-copy", "c", "zerocopy", t, size, n, e => C(env, Cr(e)), e => C(env, Cw(e, "zerocopy"))));
             if (large)
@@ -196,8 +201,8 @@ public static class CaseCatalog
             }
         }
 
-        string[] Lr(string e, params string[] extra) => ["--system", "raw", "--role", "reader", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "10000", .. extra];
-        string[] Lw(string e, string mode, params string[] extra) => ["--system", "raw", "--role", "writer", "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", .. extra];
+        string[] Lr(string e, params string[] extra) => ["--system", "raw", "--role", "reader", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "10000", "--verify", _verify, .. extra];
+        string[] Lw(string e, string mode, params string[] extra) => ["--system", "raw", "--role", "writer", "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", "--verify", _verify, .. extra];
         all.Add(new Case("Savant.Native sockets, copy", "lib", "copy", t, size, n, e => Self(env, Lr(e)), e => Self(env, Lw(e, "copy"))));
         all.Add(new Case("Savant.Native sockets, zero-copy", "lib", "zerocopy", t, size, n, e => Self(env, Lr(e)), e => Self(env, Lw(e, "zerocopy"))));
         if (large)
@@ -211,10 +216,10 @@ public static class CaseCatalog
         // Savant protocol. The Rust peer's rate at large sizes is ~20 msg/s: fewer messages keep runs short.
         long rn = size > 1 << 20 ? Math.Max(5, n / 3) : n;
         string rcnt = S(rn);
-        string[] Sr(string e) => ["--system", "savant", "--role", "reader", "--endpoint", e, "--size", sz, "--count", rcnt, "--timeout-ms", "15000"];
-        string[] Sw(string e) => ["--system", "savant", "--role", "writer", "--endpoint", e, "--size", sz, "--count", rcnt, "--mode", "zerocopy", "--ring", ring, "--timeout-ms", "10000"];
-        string[] Rr(string e) => ["reader", "--url", $"router+bind:{e}", "--count", rcnt, "--timeout-ms", "15000", "--json", "--verify", "sample"];
-        string[] Rw(string e) => ["writer", "--url", $"dealer+connect:{e}", "--count", rcnt, "--size", sz, "--eos", "--json", "--verify", "sample", "--send-timeout-ms", "10000", "--receive-timeout-ms", "15000"];
+        string[] Sr(string e) => ["--system", "savant", "--role", "reader", "--endpoint", e, "--size", sz, "--count", rcnt, "--timeout-ms", "15000", "--verify", _verify];
+        string[] Sw(string e) => ["--system", "savant", "--role", "writer", "--endpoint", e, "--size", sz, "--count", rcnt, "--mode", "zerocopy", "--ring", ring, "--timeout-ms", "10000", "--verify", _verify];
+        string[] Rr(string e) => ["reader", "--url", $"router+bind:{e}", "--count", rcnt, "--timeout-ms", "15000", "--json", "--verify", _verifyNative];
+        string[] Rw(string e) => ["writer", "--url", $"dealer+connect:{e}", "--count", rcnt, "--size", sz, "--eos", "--json", "--verify", _verifyNative, "--send-timeout-ms", "10000", "--receive-timeout-ms", "15000"];
         all.Add(new Case("Savant C# -> C# (Writer/Reader)", "savant", "zerocopy", t, size, rn, e => Self(env, Sr(e)), e => Self(env, Sw(e))));
         all.Add(new Case("Savant C# -> C# (NonBlocking)", "savant", "zerocopy", t, size, rn,
             e => Self(env, [.. Sr(e), "--api", "nonblocking"]), e => Self(env, [.. Sw(e), "--api", "nonblocking"])));
@@ -229,8 +234,8 @@ public static class CaseCatalog
 
         if (t == "tcp")
         {
-            string[] Nr(string e, string pool) => ["--system", "netmq", "--role", "reader", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "10000", "--netmq-pool", pool];
-            string[] Nw(string e, string pool) => ["--system", "netmq", "--role", "writer", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "10000", "--netmq-pool", pool];
+            string[] Nr(string e, string pool) => ["--system", "netmq", "--role", "reader", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "10000", "--verify", _verify, "--netmq-pool", pool];
+            string[] Nw(string e, string pool) => ["--system", "netmq", "--role", "writer", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "10000", "--verify", _verify, "--netmq-pool", pool];
             all.Add(new Case("NetMQ, default (GC) pool", "netmq", "copy", t, size, n, e => Self(env, Nr(e, "gc")), e => Self(env, Nw(e, "gc"))));
             all.Add(new Case("NetMQ, BufferManager pool", "netmq", "copy", t, size, n, e => Self(env, Nr(e, "buffer")), e => Self(env, Nw(e, "buffer"))));
         }
@@ -241,12 +246,12 @@ public static class CaseCatalog
         string sz = S(size), cnt = S(n), ring = S(RingFor(size));
         if (env.HasBaseline)
         {
-            string[] Cp(string e, string mode) => ["--inproc-pair", "--pattern", "dealer-router", "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", "--json"];
+            string[] Cp(string e, string mode) => ["--inproc-pair", "--pattern", "dealer-router", "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", "--verify", _verifyNative, "--json"];
             all.Add(new Case("C libzmq, copy", "c", "copy", "inproc", size, n, _ => null, e => C(env, Cp(e, "copy"))));
             all.Add(new Case("C libzmq, zero-copy", "c", "zerocopy", "inproc", size, n, _ => null, e => C(env, Cp(e, "zerocopy"))));
         }
 
-        string[] Lp(string e, string system, string mode, params string[] extra) => ["--inproc-pair", "--system", system, "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", .. extra];
+        string[] Lp(string e, string system, string mode, params string[] extra) => ["--inproc-pair", "--system", system, "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", "--verify", _verify, .. extra];
         all.Add(new Case("Savant.Native sockets, copy", "lib", "copy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "raw", "copy"))));
         all.Add(new Case("Savant.Native sockets, zero-copy", "lib", "zerocopy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "raw", "zerocopy"))));
         all.Add(new Case("NetMQ, default (GC) pool", "netmq", "copy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "netmq", "copy", "--netmq-pool", "gc"))));
@@ -261,8 +266,8 @@ public static class CaseCatalog
         string[] Cw(string e) => ["--system", "sleap", "--role", "writer", "--endpoint", e, "--size", sz, "--count", cnt, "--ring", "8", "--timeout-ms", "10000", "--warmup-ms", "500"];
         if (env.HasBaseline)
         {
-            string[] Br(string e) => ["--role", "reader", "--pattern", "pub-sub", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "3000", "--json"];
-            string[] Bw(string e) => ["--role", "writer", "--pattern", "pub-sub", "--endpoint", e, "--size", sz, "--count", cnt, "--mode", "zerocopy", "--ring", "8", "--warmup-ms", "500", "--json"];
+            string[] Br(string e) => ["--role", "reader", "--pattern", "pub-sub", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "3000", "--verify", _verifyNative, "--json"];
+            string[] Bw(string e) => ["--role", "writer", "--pattern", "pub-sub", "--endpoint", e, "--size", sz, "--count", cnt, "--mode", "zerocopy", "--ring", "8", "--warmup-ms", "500", "--verify", _verifyNative, "--json"];
             all.Add(new Case("C libzmq PUB/SUB, zero-copy", "sleap", "zerocopy", "tcp", size, n, e => C(env, Br(e)), e => C(env, Bw(e)), start));
         }
 

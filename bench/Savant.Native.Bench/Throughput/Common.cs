@@ -17,19 +17,23 @@ public static class PayloadPattern
     public static byte Pat(ulong seq, long i) => (byte)((seq * 31 + (ulong)i) & 0xff);
 
     /// <summary>Writes the whole pattern (done once per ring buffer, like the C writer).</summary>
+    private static readonly byte[] Ramp = Enumerable.Range(0, 512).Select(i => (byte)i).ToArray();
+
     public static void FillFull(Span<byte> buf, ulong seq)
     {
         WriteHeader(buf, seq);
-        for (int i = Header; i < buf.Length; i++)
+        // byte i = (seq*31 + i) & 0xff: copy 256-byte runs of the ramp (as the C baseline does).
+        for (int i = Header; i < buf.Length; i += 256)
         {
-            buf[i] = Pat(seq, i);
+            int n = Math.Min(256, buf.Length - i);
+            Ramp.AsSpan(Pat(seq, i), n).CopyTo(buf.Slice(i, n));
         }
     }
 
     /// <summary>Writes header and the sampled bytes for <paramref name="seq"/> (the buffer was filled full before).</summary>
     public static void Fill(Span<byte> buf, ulong seq, string verify)
     {
-        if (verify == "full")
+        if (verify is "full" or "hash")
         {
             FillFull(buf, seq);
             return;
@@ -81,7 +85,7 @@ public static class PayloadPattern
             return true;
         }
 
-        if (verify == "full")
+        if (verify is "full" or "hash")
         {
             for (int i = Header; i < buf.Length; i++)
             {
@@ -108,6 +112,51 @@ public static class PayloadPattern
         }
 
         return buf[^1] == Pat(seq, buf.Length - 1);
+    }
+}
+
+/// <summary>
+/// <c>--verify hash</c>: every byte of every payload, at hashing speed. The body (bytes 16..) of the pattern depends only
+/// on <c>seq*31 mod 256</c>, so there are 256 possible bodies per size: their XxHash3 values are computed once, before the
+/// run, from one ramp buffer; each received body is hashed and compared (and the header checked directly).
+/// The writer side of <c>hash</c> is the full fill (a copy from the ramp), compatible with <c>zmq_baseline --verify full</c>.
+/// </summary>
+public sealed class HashVerifier
+{
+    private readonly ulong[] _expected = new ulong[256];
+    private readonly int _size;
+
+    public HashVerifier(int size)
+    {
+        _size = size;
+        if (size <= PayloadPattern.Header)
+        {
+            return;
+        }
+
+        byte[] ramp = new byte[size + 256];
+        for (int i = 0; i < ramp.Length; i++)
+        {
+            ramp[i] = (byte)i;
+        }
+
+        int body = size - PayloadPattern.Header;
+        for (int k = 0; k < 256; k++)
+        {
+            // byte i (i >= 16) = (k + i) & 0xff, k = seq*31 mod 256: the ramp from offset (k + 16) & 0xff.
+            _expected[k] = System.IO.Hashing.XxHash3.HashToUInt64(ramp.AsSpan((k + PayloadPattern.Header) & 0xff, body));
+        }
+    }
+
+    public bool Check(ReadOnlySpan<byte> buf, out ulong seq)
+    {
+        if (!PayloadPattern.Check(buf, "none", out seq) || buf.Length != _size)
+        {
+            return false;
+        }
+
+        return buf.Length <= PayloadPattern.Header ||
+            System.IO.Hashing.XxHash3.HashToUInt64(buf[PayloadPattern.Header..]) == _expected[(int)((seq * 31) & 0xff)];
     }
 }
 
@@ -319,9 +368,9 @@ public sealed class WorkerOptions
             }
         }
 
-        if (o.Verify is not ("none" or "sample" or "full"))
+        if (o.Verify is not ("none" or "sample" or "full" or "hash"))
         {
-            throw new ArgumentException("--verify must be none, sample or full");
+            throw new ArgumentException("--verify must be none, sample, full or hash");
         }
 
         if (o.Size < PayloadPattern.Header)

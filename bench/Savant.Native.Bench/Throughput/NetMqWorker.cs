@@ -7,7 +7,9 @@ namespace Savant.Native.Bench.Throughput;
 
 /// <summary>NetMQ (pure managed ZeroMQ), DEALER → ROUTER, same frames, pattern and end marker as the raw worker, using
 /// NetMQ's most efficient API (<see cref="Msg"/>, no per-message frame objects). <c>--netmq-pool gc</c> is NetMQ's default
-/// (a new array per message); <c>--netmq-pool buffer</c> installs <see cref="BufferPool.SetBufferManagerBufferPool"/>.</summary>
+/// (a new array per message); <c>--netmq-pool buffer</c> installs <see cref="BufferPool.SetBufferManagerBufferPool"/>.
+/// Unlike the raw protocol, the reader answers the end marker with <c>OK</c> and the writer waits for it: NetMQ can drop
+/// a queued tail at process exit.</summary>
 public static class NetMqWorker
 {
     private static readonly byte[] EndTopic = Encoding.ASCII.GetBytes("__end__");
@@ -101,6 +103,12 @@ public static class NetMqWorker
             byte[] count = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(count, (ulong)sent);
             socket.SendMoreFrame(EndTopic).SendFrame(count);
+            // NetMQ may drop a queued tail when the process exits, linger or not: wait for the reader's "OK" to the end
+            // marker (NetMQ pairs only), so the reader's figures cover every message.
+            if (!socket.TryReceiveFrameBytes(TimeSpan.FromSeconds(30), out _))
+            {
+                error = "no acknowledgement of the end marker";
+            }
         }
 
         return meter.Summary(o, "writer", sent, sent * (long)o.Size, 0, 0, 0, error, error is not null);
@@ -121,11 +129,13 @@ public static class NetMqWorker
 
         ready?.Invoke();
         var timeout = TimeSpan.FromMilliseconds(o.TimeoutMs);
+        var hasher = o.Verify == "hash" ? new HashVerifier(o.Size) : null;
         var meter = new RunMeter(threadScope);
         long received = 0, bytes = 0, corrupt = 0, outOfOrder = 0, expected = o.Count, lastSeq = -1;
         bool eos = false, timedOut = false;
         var msg = default(Msg);
         msg.InitEmpty();
+        byte[] routingId = [];
         while (!eos)
         {
             // One message: [routing id, topic, payload].
@@ -149,7 +159,16 @@ public static class NetMqWorker
                 }
 
                 var span = msg.Slice();
-                if (part == 1)
+                if (part == 0)
+                {
+                    if (routingId.Length != span.Length)
+                    {
+                        routingId = new byte[span.Length];
+                    }
+
+                    span.CopyTo(routingId);
+                }
+                else if (part == 1)
                 {
                     isEnd = span.SequenceEqual(EndTopic);
                 }
@@ -165,7 +184,7 @@ public static class NetMqWorker
                     else
                     {
                         bytes += span.Length;
-                        if (!PayloadPattern.Check(span, o.Verify, out ulong seq))
+                        if (!(hasher?.Check(span, out ulong seq) ?? PayloadPattern.Check(span, o.Verify, out seq)))
                         {
                             corrupt++;
                         }
@@ -200,6 +219,7 @@ public static class NetMqWorker
             if (isEnd)
             {
                 eos = true;
+                socket.SendMoreFrame(routingId).SendFrame("OK");
                 break;
             }
 

@@ -49,6 +49,7 @@ public static class Orchestrator
         public bool Sleap = true;
         public int CaseTimeoutS = 120;
         public string? From;
+        public string Verify = "sample";
     }
 
     public static int Run(IReadOnlyList<string> args)
@@ -72,9 +73,19 @@ public static class Orchestrator
                 case "--no-sleap": o.Sleap = false; break;
                 case "--case-timeout-s": o.CaseTimeoutS = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--from": o.From = Next(); break;
+                case "--verify":
+                    o.Verify = Next();
+                    if (o.Verify is not ("sample" or "full" or "hash"))
+                    {
+                        Console.Error.WriteLine("throughput: --verify must be sample, full or hash");
+                        return 2;
+                    }
+
+                    break;
                 case "--help" or "-h":
                     Console.WriteLine("throughput [--quick] [--repeats N] [--sizes 1024,131072,6220800] [--transports ipc,tcp,inproc]\n" +
                         "           [--systems \"SUBSTR;SUBSTR...\"] [--count-scale F] [--no-sleap] [--out DIR] [--note TEXT] [--case-timeout-s S]\n" +
+                        "           [--verify sample|full|hash]   (hash: .NET readers check every byte with XxHash3; C/Rust use full)\n" +
                         "throughput --from RESULTS.json [--out DIR] [--note TEXT]   (rebuild the report and charts from recorded runs)");
                     return 0;
                 default:
@@ -149,6 +160,10 @@ public static class Orchestrator
             }
 
             o.Quick = doc.TryGetProperty("quick", out var q) && q.GetBoolean();
+            if (doc.TryGetProperty("verify", out var v) && v.GetString() is { } verify)
+            {
+                o.Verify = verify;
+            }
         }
         else
         {

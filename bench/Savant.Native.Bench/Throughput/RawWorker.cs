@@ -144,6 +144,7 @@ public static class RawWorker
         }
 
         ready?.Invoke();
+        var hasher = o.Verify == "hash" ? new HashVerifier(o.Size) : null;
         var meter = new RunMeter(threadScope);
         using var message = new ZmqMessage();
         long received = 0, bytes = 0, corrupt = 0, outOfOrder = 0;
@@ -186,7 +187,7 @@ public static class RawWorker
 
             var payload = message[2].Span;
             bytes += payload.Length;
-            if (!PayloadPattern.Check(payload, o.Verify, out ulong seq))
+            if (!(hasher?.Check(payload, out ulong seq) ?? PayloadPattern.Check(payload, o.Verify, out seq)))
             {
                 corrupt++;
             }

@@ -218,6 +218,7 @@ public static class SavantWorker
         using var reader = api == "blocking" ? Savant.Reader.Open(config) : null;
         using var nb = api == "blocking" ? null : new NonBlockingReader(config, 64);
         nb?.Start();
+        var hasher = o.Verify == "hash" ? new HashVerifier(o.Size) : null;
         var meter = new RunMeter(threadScope: false);
         long received = 0, bytes = 0, corrupt = 0, outOfOrder = 0, other = 0;
         long lastSeq = 0;
@@ -272,7 +273,7 @@ public static class SavantWorker
 
             var payload = data[0].Span;
             bytes += payload.Length;
-            if (!PayloadPattern.Check(payload, o.Verify, out ulong seq) || seq != (ulong)m.Message.SeqId)
+            if (!(hasher?.Check(payload, out ulong seq) ?? PayloadPattern.Check(payload, o.Verify, out seq)) || seq != (ulong)m.Message.SeqId)
             {
                 corrupt++;
             }
