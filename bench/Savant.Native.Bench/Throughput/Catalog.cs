@@ -254,6 +254,7 @@ public static class CaseCatalog
         string[] Lp(string e, string system, string mode, params string[] extra) => ["--inproc-pair", "--system", system, "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", "--verify", _verify, .. extra];
         all.Add(new Case("Savant.Native sockets, copy", "lib", "copy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "raw", "copy"))));
         all.Add(new Case("Savant.Native sockets, zero-copy", "lib", "zerocopy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "raw", "zerocopy"))));
+        all.Add(new Case("Savant C# -> C# (Writer/Reader)", "savant", "zerocopy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "savant", "zerocopy"))));
         all.Add(new Case("NetMQ, default (GC) pool", "netmq", "copy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "netmq", "copy", "--netmq-pool", "gc"))));
         all.Add(new Case("NetMQ, BufferManager pool", "netmq", "copy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "netmq", "copy", "--netmq-pool", "buffer"))));
     }

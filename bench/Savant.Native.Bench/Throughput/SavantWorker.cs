@@ -1,6 +1,7 @@
 using Savant.Native.Frames;
 using Savant.Native.Savant;
 using Savant.Native.Savant.Protocol;
+using Savant.Native.Sockets;
 
 namespace Savant.Native.Bench.Throughput;
 
@@ -30,13 +31,13 @@ public static class SavantWorker
 
     private static string Url(WorkerOptions o, string type, bool bind) => $"{type}+{(bind ? "bind" : "connect")}:{o.Endpoint}";
 
-    public static Dictionary<string, object?> Writer(WorkerOptions o) => WriterAsync(o).GetAwaiter().GetResult();
+    public static Dictionary<string, object?> Writer(WorkerOptions o, ZmqContext? context = null) => WriterAsync(o, context).GetAwaiter().GetResult();
 
     /// <summary>Writer loop for the three APIs: <c>blocking</c> (<see cref="Savant.Writer"/>), <c>nonblocking</c>
     /// (<see cref="NonBlockingWriter.SendMessage(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?)"/>, waiting for an
     /// operation only before its ring slot is reused) and <c>async</c> (<see cref="NonBlockingWriter.SendMessageAsync(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?, CancellationToken)"/>,
     /// pipelined the same way).</summary>
-    private static async Task<Dictionary<string, object?>> WriterAsync(WorkerOptions o)
+    private static async Task<Dictionary<string, object?>> WriterAsync(WorkerOptions o, ZmqContext? context)
     {
         var builder = new WriterConfigBuilder(Url(o, "dealer", o.IsBind(readerDefault: true)))
             .WithSendTimeout(o.TimeoutMs)
@@ -50,8 +51,8 @@ public static class SavantWorker
         string api = o.Api;
         bool owned = o.Mode == "owned" && api == "blocking";
         int slots = owned ? 1 : Math.Max(1, o.Ring);
-        using var writer = api == "blocking" ? Savant.Writer.Open(config) : null;
-        using var nb = api == "blocking" ? null : new NonBlockingWriter(config, Math.Max(4, slots));
+        using var writer = api == "blocking" ? Savant.Writer.Open(config, context) : null;
+        using var nb = api == "blocking" ? null : new NonBlockingWriter(config, Math.Max(4, slots), context);
         nb?.Start();
         var buffers = new byte[slots][];
         var trackers = new ZmqSendTracker[slots];
@@ -72,7 +73,7 @@ public static class SavantWorker
         }
 
         var timeout = TimeSpan.FromMilliseconds(o.TimeoutMs);
-        var meter = new RunMeter(threadScope: false);
+        var meter = new RunMeter(threadScope: context is not null && api == "blocking");
         var pacer = new Pacer(o.Rate);
         long sent = 0;
         string? error = null;
@@ -202,9 +203,9 @@ public static class SavantWorker
         return await Task.WhenAny(wait, Task.Delay(timeout)).ConfigureAwait(false) == wait;
     }
 
-    public static Dictionary<string, object?> Reader(WorkerOptions o) => ReaderAsync(o).GetAwaiter().GetResult();
+    public static Dictionary<string, object?> Reader(WorkerOptions o, ZmqContext? context = null, Action? ready = null) => ReaderAsync(o, context, ready).GetAwaiter().GetResult();
 
-    private static async Task<Dictionary<string, object?>> ReaderAsync(WorkerOptions o)
+    private static async Task<Dictionary<string, object?>> ReaderAsync(WorkerOptions o, ZmqContext? context, Action? ready)
     {
         var builder = new ReaderConfigBuilder(Url(o, "router", o.IsBind(readerDefault: true)))
             .WithReceiveTimeout(Math.Min(o.TimeoutMs, 1000));
@@ -215,11 +216,12 @@ public static class SavantWorker
 
         var config = builder.Build();
         string api = o.Api;
-        using var reader = api == "blocking" ? Savant.Reader.Open(config) : null;
-        using var nb = api == "blocking" ? null : new NonBlockingReader(config, 64);
+        using var reader = api == "blocking" ? Savant.Reader.Open(config, context) : null;
+        using var nb = api == "blocking" ? null : new NonBlockingReader(config, 64, context);
         nb?.Start();
+        ready?.Invoke();
         var hasher = o.Verify == "hash" ? new HashVerifier(o.Size) : null;
-        var meter = new RunMeter(threadScope: false);
+        var meter = new RunMeter(threadScope: context is not null && api == "blocking");
         long received = 0, bytes = 0, corrupt = 0, outOfOrder = 0, other = 0;
         long lastSeq = 0;
         bool eos = false, timedOut = false;

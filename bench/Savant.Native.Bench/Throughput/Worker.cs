@@ -19,7 +19,7 @@ public static class Worker
                 "              [--size BYTES] [--count N] [--mode copy|zerocopy|zerocopy-all|owned] [--ring K]\n" +
                 "              [--verify none|sample|full] [--timeout-ms T] [--hwm N] [--topic T] [--preset default|video]\n" +
                 "              [--mallopt auto|off] [--netmq-pool gc|buffer] [--api blocking|nonblocking|async] [--rate MSGS_PER_S] [--warmup-ms MS] [--json]\n" +
-                "       worker --inproc-pair --system raw|netmq --endpoint inproc://NAME [same options]");
+                "       worker --inproc-pair --system raw|netmq|savant --endpoint inproc://NAME [same options]");
             return 2;
         }
 
@@ -98,7 +98,12 @@ public static class Worker
         Dictionary<string, object?>? reader = null, writer = null;
         Exception? failure = null;
         using var ready = new ManualResetEventSlim();
-        ZmqContext? ctx = o.System == "raw" ? new ZmqContext() : null;
+        if (o.System is not ("raw" or "netmq" or "savant"))
+        {
+            throw new ArgumentException("--inproc-pair needs --system raw, netmq or savant");
+        }
+
+        ZmqContext? ctx = o.System is "raw" or "savant" ? new ZmqContext() : null;
         try
         {
             var readerThread = new Thread(() =>
@@ -107,7 +112,12 @@ public static class Worker
                 {
                     var ro = o.Clone("reader");
                     ro.Bind = true;
-                    reader = o.System == "raw" ? RawWorker.Reader(ctx!, ro, threadScope: true, ready.Set) : NetMqWorker.Reader(ro, threadScope: true, ready.Set);
+                    reader = o.System switch
+                    {
+                        "raw" => RawWorker.Reader(ctx!, ro, threadScope: true, ready.Set),
+                        "savant" => SavantWorker.Reader(ro, ctx, ready.Set),
+                        _ => NetMqWorker.Reader(ro, threadScope: true, ready.Set),
+                    };
                 }
                 catch (Exception e)
                 {
@@ -119,7 +129,12 @@ public static class Worker
             ready.Wait();
             var wo = o.Clone("writer");
             wo.Bind = false;
-            writer = o.System == "raw" ? RawWorker.Writer(ctx!, wo, threadScope: true) : NetMqWorker.Writer(wo, threadScope: true);
+            writer = o.System switch
+            {
+                "raw" => RawWorker.Writer(ctx!, wo, threadScope: true),
+                "savant" => SavantWorker.Writer(wo, ctx),
+                _ => NetMqWorker.Writer(wo, threadScope: true),
+            };
             readerThread.Join();
         }
         finally
