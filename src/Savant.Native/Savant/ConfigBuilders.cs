@@ -24,6 +24,7 @@ public sealed class ReaderConfigBuilder
         public SetOnce<uint?> FixIpc;
         public SetOnce<int> BlacklistSize;
         public SetOnce<int> BlacklistTtlSeconds;
+        public SetOnce<SavantCurve?> Curve;
     }
 
     /// <summary>Creates a builder for <paramref name="url"/>.</summary>
@@ -49,6 +50,7 @@ public sealed class ReaderConfigBuilder
             FixIpc = new("fix_ipc_permissions", 0x1FF),
             BlacklistSize = new("source_blacklist_size", 1024),
             BlacklistTtlSeconds = new("source_blacklist_ttl", 10),
+            Curve = new("curve", null),
         };
     }
 
@@ -169,6 +171,28 @@ public sealed class ReaderConfigBuilder
         return Change((ref State s) => s.BlacklistTtlSeconds.Set(seconds));
     }
 
+    /// <summary>Enables CURVE encryption and authentication (an extension; see <see cref="SavantCurve"/>). The binding
+    /// side must be the server and the connecting side the client; <see cref="Build"/> checks it.</summary>
+    /// <exception cref="InvalidOperationException">Already set.</exception>
+    public ReaderConfigBuilder WithCurve(SavantCurve curve)
+    {
+        ArgumentNullException.ThrowIfNull(curve);
+        return Change((ref State s) => s.Curve.Set(curve));
+    }
+
+    /// <summary>Makes this (binding) socket a CURVE server that accepts only the listed client public keys (Z85) and,
+    /// when given, only peers from the listed CIDR networks. A <see cref="Security.ZapAuthenticator"/> runs while the
+    /// socket is open.</summary>
+    /// <exception cref="NotSupportedException">libzmq has no CURVE.</exception>
+    public ReaderConfigBuilder WithCurveServer(string serverSecretKey, IEnumerable<string> allowedClientKeys, IEnumerable<string>? allowedNetworks = null) =>
+        WithCurve(SavantCurve.Server(serverSecretKey, allowedClientKeys, allowedNetworks));
+
+    /// <summary>Makes this (connecting) socket a CURVE client of the server with <paramref name="serverPublicKey"/> (Z85),
+    /// authenticating with <paramref name="clientSecretKey"/> (Z85; the public key is derived).</summary>
+    /// <exception cref="NotSupportedException">libzmq has no CURVE.</exception>
+    public ReaderConfigBuilder WithCurveClient(string serverPublicKey, string clientSecretKey) =>
+        WithCurve(SavantCurve.Client(serverPublicKey, clientSecretKey));
+
     /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>receive_timeout</c>, <c>receive_hwm</c>,
     /// <c>topic_prefix_spec</c>, <c>routing_ids_cache_size</c>, <c>fix_ipc_permissions</c> (octal),
     /// <c>source_blacklist_size</c>, <c>source_blacklist_ttl</c>. All or nothing: on error the builder is unchanged.</summary>
@@ -251,7 +275,9 @@ public sealed class ReaderConfigBuilder
             FixIpcPermissions = s.FixIpc.Get(),
             SourceBlacklistSize = s.BlacklistSize.Get(),
             SourceBlacklistTtl = TimeSpan.FromSeconds(s.BlacklistTtlSeconds.Get()),
+            Curve = s.Curve.Get(),
         };
+        config.Curve?.CheckRole(config.Bind);
         _s = s;
         return config;
     }
@@ -279,6 +305,7 @@ public sealed class WriterConfigBuilder
         public SetOnce<int> SendHwm;
         public SetOnce<int> ReceiveHwm;
         public SetOnce<uint?> FixIpc;
+        public SetOnce<SavantCurve?> Curve;
     }
 
     private delegate void RefAction(ref State s);
@@ -306,6 +333,7 @@ public sealed class WriterConfigBuilder
             SendHwm = new("send_hwm", 50),
             ReceiveHwm = new("receive_hwm", 50),
             FixIpc = new("fix_ipc_permissions", 0x1FF),
+            Curve = new("curve", null),
         };
     }
 
@@ -426,6 +454,28 @@ public sealed class WriterConfigBuilder
         });
     }
 
+    /// <summary>Enables CURVE encryption and authentication (an extension; see <see cref="SavantCurve"/>). The binding
+    /// side must be the server and the connecting side the client; <see cref="Build"/> checks it.</summary>
+    /// <exception cref="InvalidOperationException">Already set.</exception>
+    public WriterConfigBuilder WithCurve(SavantCurve curve)
+    {
+        ArgumentNullException.ThrowIfNull(curve);
+        return Change((ref State s) => s.Curve.Set(curve));
+    }
+
+    /// <summary>Makes this (binding) socket a CURVE server that accepts only the listed client public keys (Z85) and,
+    /// when given, only peers from the listed CIDR networks. A <see cref="Security.ZapAuthenticator"/> runs while the
+    /// socket is open.</summary>
+    /// <exception cref="NotSupportedException">libzmq has no CURVE.</exception>
+    public WriterConfigBuilder WithCurveServer(string serverSecretKey, IEnumerable<string> allowedClientKeys, IEnumerable<string>? allowedNetworks = null) =>
+        WithCurve(SavantCurve.Server(serverSecretKey, allowedClientKeys, allowedNetworks));
+
+    /// <summary>Makes this (connecting) socket a CURVE client of the server with <paramref name="serverPublicKey"/> (Z85),
+    /// authenticating with <paramref name="clientSecretKey"/> (Z85; the public key is derived).</summary>
+    /// <exception cref="NotSupportedException">libzmq has no CURVE.</exception>
+    public WriterConfigBuilder WithCurveClient(string serverPublicKey, string clientSecretKey) =>
+        WithCurve(SavantCurve.Client(serverPublicKey, clientSecretKey));
+
     /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>send_timeout</c>, <c>receive_timeout</c>,
     /// <c>receive_retries</c>, <c>send_retries</c>, <c>send_hwm</c>, <c>receive_hwm</c>, <c>fix_ipc_permissions</c>
     /// (octal). All or nothing: on error the builder is unchanged.</summary>
@@ -509,7 +559,9 @@ public sealed class WriterConfigBuilder
             SendHighWatermark = s.SendHwm.Get(),
             ReceiveHighWatermark = s.ReceiveHwm.Get(),
             FixIpcPermissions = s.FixIpc.Get(),
+            Curve = s.Curve.Get(),
         };
+        config.Curve?.CheckRole(config.Bind);
         _s = s;
         return config;
     }
