@@ -71,9 +71,10 @@ internal static class SoakCommand
 
         long received = 0, corrupt = 0, sendTimeouts = 0, restarts = 0;
         using var stop = new CancellationTokenSource();
+        using var stopReader = new CancellationTokenSource();
         var readerThread = new Thread(() =>
         {
-            while (!stop.IsCancellationRequested)
+            while (!stopReader.IsCancellationRequested)
             {
                 using var r = reader.Receive();
                 if (r is ReaderResultMessage m && !m.Message.IsEndOfStream)
@@ -182,8 +183,10 @@ internal static class SoakCommand
             }
         }
 
-        stop.Cancel();
+        double streamed = clock.Elapsed.TotalSeconds;
+        stop.Cancel(); // the writer ends with an EOS the reader still acknowledges, then the reader stops
         bool writerOk = writerThread.Join(TimeSpan.FromSeconds(60));
+        stopReader.Cancel();
         readerThread.Join(TimeSpan.FromSeconds(10));
         if (ipcDir is not null)
         {
@@ -201,10 +204,10 @@ internal static class SoakCommand
         {
             Messages = Interlocked.Read(ref received),
             Bytes = Interlocked.Read(ref received) * size,
-            Seconds = clock.Elapsed.TotalSeconds,
+            Seconds = streamed,
         };
         summary.Add("verdict", verdict.Leaking ? "leaking" : "flat")
-            .Add("reasons", verdict.Reasons)
+            .Add("reasons", verdict.Reasons.Length == 0 ? "none" : string.Join("; ", verdict.Reasons))
             .Add("rss_baseline_mb", Math.Round(verdict.RssBaselineMb, 1))
             .Add("rss_final_mb", Math.Round(verdict.RssFinalMb, 1))
             .Add("rss_slope_mb_per_min", Math.Round(verdict.RssSlopeMbPerMin, 3))

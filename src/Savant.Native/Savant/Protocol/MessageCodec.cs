@@ -43,6 +43,14 @@ public static class MessageCodec
             reason = "malformed protobuf: " + e.Message;
             return false;
         }
+        catch (Exception e) when (IsParserFault(e))
+        {
+            // Google.Protobuf has paths that fail on hostile input with other exceptions (e.g. an end-group tag inside
+            // a map entry throws IndexOutOfRangeException): they are malformed input too, never a crash.
+            message = null;
+            reason = $"malformed protobuf: parser failed with {e.GetType().Name}: {e.Message}";
+            return false;
+        }
 
         reason = Validate(parsed);
         if (reason is not null)
@@ -68,6 +76,9 @@ public static class MessageCodec
         return true;
     }
 
+    private static bool IsParserFault(Exception e) =>
+        e is IndexOutOfRangeException or ArgumentException or InvalidOperationException or OverflowException or FormatException or InvalidCastException or NullReferenceException;
+
     /// <summary>Decodes a message held in a (possibly multi-segment) sequence.</summary>
     /// <exception cref="SavantDecodeException">The bytes are not a valid Savant message.</exception>
     public static Message Decode(ReadOnlySequence<byte> data)
@@ -85,6 +96,10 @@ public static class MessageCodec
         catch (InvalidProtocolBufferException e)
         {
             throw new SavantDecodeException("malformed protobuf: " + e.Message);
+        }
+        catch (Exception e) when (IsParserFault(e))
+        {
+            throw new SavantDecodeException($"malformed protobuf: parser failed with {e.GetType().Name}: {e.Message}");
         }
 
         string? reason = Validate(parsed);
