@@ -24,14 +24,15 @@ internal static class SendCommand
         var sendRetries = new Option<int>("--send-retries") { Description = "Writer send_retries", DefaultValueFactory = _ => 3 };
         var ackTimeout = new Option<int>("--ack-timeout") { Description = "Writer receive_timeout (acknowledgement wait) in ms", DefaultValueFactory = _ => 5000 };
         var retryUntilSent = new Option<bool>("--retry-until-sent") { Description = "When a message ends in send_timeout, send the same message again (same pts and payload, next seq id) until it is sent; nothing is lost while the writer lives" };
+        var ringOption = new Option<int>("--ring") { Description = "Payload buffers lent to libzmq at once (zero-copy ring, 1-4096). A buffer is reused only after libzmq released it, so a small ring back-pressures the sender before the socket's high-water mark does", DefaultValueFactory = _ => 4 };
         var command = new Command("send", "Send VideoFrame messages with a synthetic payload frame to a Savant reader")
         {
-            url, source, topic, count, size, width, height, rate, eos, sendTimeout, sendRetries, ackTimeout, retryUntilSent,
+            url, source, topic, count, size, width, height, rate, eos, sendTimeout, sendRetries, ackTimeout, retryUntilSent, ringOption,
         };
         CurveCliOptions.AddTo(command);
         command.SetAction(parse => Run(
             parse,
-            new SendTuning(parse.GetValue(sendTimeout), parse.GetValue(sendRetries), parse.GetValue(ackTimeout), parse.GetValue(retryUntilSent)),
+            new SendTuning(parse.GetValue(sendTimeout), parse.GetValue(sendRetries), parse.GetValue(ackTimeout), parse.GetValue(retryUntilSent), parse.GetValue(ringOption)),
             parse.GetValue(url)!,
             parse.GetValue(source)!,
             parse.GetValue(topic),
@@ -45,7 +46,7 @@ internal static class SendCommand
         return command;
     }
 
-    private sealed record SendTuning(int SendTimeoutMs, int SendRetries, int AckTimeoutMs, bool RetryUntilSent);
+    private sealed record SendTuning(int SendTimeoutMs, int SendRetries, int AckTimeoutMs, bool RetryUntilSent, int Ring);
 
     private static int Run(System.CommandLine.ParseResult parse, SendTuning tuning, string url, string source, string? topic, long count, int? size, int width, int height, double rate, bool eos, OutputMode mode)
     {
@@ -59,6 +60,7 @@ internal static class SendCommand
 
         if (tuning.SendTimeoutMs <= 0 || tuning.AckTimeoutMs <= 0) throw new UsageException("--send-timeout and --ack-timeout must be positive");
         if (tuning.SendRetries < 0) throw new UsageException("--send-retries must be 0 or more");
+        if (tuning.Ring is < 1 or > 4096) throw new UsageException("--ring must be 1 to 4096");
         var builder = new WriterConfigBuilder(url)
             .WithSendTimeout(tuning.SendTimeoutMs)
             .WithSendRetries(tuning.SendRetries)
@@ -73,7 +75,7 @@ internal static class SendCommand
         using var writer = Writer.Open(config);
         var message = FramePayload.NewVideoFrame(source, width, height);
         var checksum = FramePayload.AddChecksumAttribute(message.VideoFrame);
-        const int ring = 4;
+        int ring = tuning.Ring;
         var buffers = new (byte[] Data, ZmqSendTracker Tracker)[ring];
         for (int i = 0; i < ring; i++)
         {

@@ -101,28 +101,44 @@ public sealed class MultiHostTests
         }
     }
 
+    /// <summary>Waits until the reader has printed 200 messages (1 s of the stream), so the cut lands mid-stream.</summary>
+    private static void WaitForStreaming(ChildProcess reader, ChildProcess writer)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (reader.Stdout.Split("\"pts\"").Length - 1 < 200)
+        {
+            Assert.That(writer.HasExited, Is.False, "the writer still streams when the link is cut: " + writer.Stderr);
+            Assert.That(deadline.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), "the stream starts across the veth link");
+            Thread.Sleep(20);
+        }
+    }
+
     private void CutLinkFor(TimeSpan outage)
     {
         Ip("-n", _nsWriter, "link", "set", _vethWriter, "down");
+        string state = Ip("-n", _nsWriter, "-o", "link", "show", _vethWriter);
+        Assert.That(state, Does.Contain("state DOWN").Or.Contain("DOWN"), "the link is down");
+        TestContext.Out.WriteLine($"link {_vethWriter} down at {DateTime.UtcNow:HH:mm:ss.fff}");
         Thread.Sleep(outage);
         Ip("-n", _nsWriter, "link", "set", _vethWriter, "up");
+        TestContext.Out.WriteLine($"link {_vethWriter} up at {DateTime.UtcNow:HH:mm:ss.fff}");
     }
 
     [Test]
     public void Dealer_router_across_hosts_survives_a_2s_link_cut_with_nothing_lost()
     {
-        using var reader = Cli(_nsReader, "recv", "--url", $"router+bind:tcp://{ReaderIp}:{Port}", "--json", "--quiet", "--idle", "30");
+        using var reader = Cli(_nsReader, "recv", "--url", $"router+bind:tcp://{ReaderIp}:{Port}", "--json", "--idle", "30");
         WaitForListener();
         using var writer = Cli(_nsWriter, "send", "--url", $"dealer+connect:tcp://{ReaderIp}:{Port}", "--count", $"{Count}", "--rate", "200",
-            "--size", "65536", "--eos", "--retry-until-sent", "--send-timeout", "250", "--send-retries", "0", "--ack-timeout", "5000", "--json", "--quiet");
-        Thread.Sleep(2000);
-        Assert.That(writer.HasExited, Is.False, "the writer still streams when the link is cut");
+            "--size", "65536", "--ring", "256", "--eos", "--retry-until-sent", "--send-timeout", "250", "--send-retries", "0", "--ack-timeout", "5000", "--json", "--quiet");
+        WaitForStreaming(reader, writer);
         CutLinkFor(TimeSpan.FromSeconds(2));
         Assert.That(writer.Wait(TimeSpan.FromSeconds(90)), Is.Zero, writer.Stderr);
         Assert.That(reader.Wait(TimeSpan.FromSeconds(60)), Is.Zero, reader.Stderr);
         var sent = Rel.Summary(writer.Stdout, "send");
         var got = Rel.Summary(reader.Stdout, "recv");
         TestContext.Out.WriteLine($"dealer/router, link down 2 s:\n  send {sent}\n  recv {got}");
+        Assert.That(Rel.MessageLines(reader.Stdout).Select(e => e.GetProperty("pts").GetInt64()), Is.EqualTo(Enumerable.Range(0, Count).Select(i => (long)i)), "every message once, in order");
         Assert.That(sent.GetProperty("messages").GetInt64(), Is.EqualTo(Count));
         Assert.That(sent.GetProperty("eos_result").GetString(), Is.EqualTo("ack"));
         Assert.That(got.GetProperty("messages").GetInt64(), Is.EqualTo(Count), "sent = received across the outage");
@@ -135,12 +151,11 @@ public sealed class MultiHostTests
     [Test]
     public void Pub_sub_across_hosts_reports_the_loss_of_a_2s_link_cut_exactly()
     {
-        using var reader = Cli(_nsReader, "recv", "--url", $"sub+bind:tcp://{ReaderIp}:{Port}", "--json", "--quiet", "--idle", "30");
+        using var reader = Cli(_nsReader, "recv", "--url", $"sub+bind:tcp://{ReaderIp}:{Port}", "--json", "--idle", "30");
         WaitForListener();
         using var writer = Cli(_nsWriter, "send", "--url", $"pub+connect:tcp://{ReaderIp}:{Port}", "--count", $"{Count}", "--rate", "200",
-            "--size", "65536", "--eos", "--json", "--quiet");
-        Thread.Sleep(2000);
-        Assert.That(writer.HasExited, Is.False, "the writer still streams when the link is cut");
+            "--size", "65536", "--ring", "256", "--eos", "--json", "--quiet");
+        WaitForStreaming(reader, writer);
         CutLinkFor(TimeSpan.FromSeconds(2));
         Assert.That(writer.Wait(TimeSpan.FromSeconds(90)), Is.Zero, writer.Stderr);
         Assert.That(reader.Wait(TimeSpan.FromSeconds(60)), Is.Zero, reader.Stderr);

@@ -163,22 +163,22 @@ public static class MessageCodec
             return Decode(data.FirstSpan);
         }
 
-        Message parsed;
-        try
+        // Linearize so the top-level framing check of TryDecode applies (pooled; the parser copies what it keeps).
+        if (data.Length > Array.MaxLength)
         {
-            parsed = Message.Parser.ParseFrom(data);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new SavantDecodeException("malformed protobuf: " + e.Message);
-        }
-        catch (Exception e) when (IsParserFault(e))
-        {
-            throw new SavantDecodeException($"malformed protobuf: parser failed with {e.GetType().Name}: {e.Message}");
+            throw new SavantDecodeException("malformed protobuf: message larger than a .NET array");
         }
 
-        string? reason = Validate(parsed);
-        return reason is null ? parsed : throw new SavantDecodeException(reason);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)data.Length);
+        try
+        {
+            data.CopyTo(buffer);
+            return Decode(buffer.AsSpan(0, (int)data.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Serializes <paramref name="message"/> into <paramref name="destination"/> (fields in field-number order,
