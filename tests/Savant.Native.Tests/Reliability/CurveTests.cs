@@ -205,3 +205,30 @@ public sealed class CurveTests : ZmqTestBase
         Assert.That(ZmqLibrary.Has("curve"), Is.True, "this machine's libzmq has CURVE");
     }
 }
+
+/// <summary>The CURVE example of README-reliability.md, verbatim apart from endpoints and assertions.</summary>
+[TestFixture]
+public sealed class ReliabilityReadmeExampleTests
+{
+    [Test]
+    public void Curve_example_runs()
+    {
+        int port = Rel.FreePort();
+        var anotherClientPublicKey = ZmqLibrary.CurveKeyPair().PublicKey;
+
+        var server = ZmqLibrary.CurveKeyPair();   // keep SecretKey on the reader host
+        var client = ZmqLibrary.CurveKeyPair();   // one pair per writer
+
+        using var reader = Reader.Open(new ReaderConfigBuilder($"router+bind:tcp://127.0.0.1:{port}")
+            .WithCurveServer(server.SecretKey, allowedClientKeys: [client.PublicKey], allowedNetworks: ["127.0.0.0/8"])
+            .Build());
+        using var writer = Writer.Open(new WriterConfigBuilder($"dealer+connect:tcp://127.0.0.1:{port}")
+            .WithCurveClient(server.PublicKey, client.SecretKey)
+            .Build());
+        reader.Authenticator!.AllowCurveKey(anotherClientPublicKey);   // allow-lists can change while running
+
+        Assert.That(writer.SendMessage("cam-1", Message.CreateUnknown("hello")).Kind, Is.EqualTo(WriterResultKind.Success));
+        using var r = reader.Receive();
+        Assert.That(r.Kind, Is.EqualTo(ReaderResultKind.Message));
+    }
+}
