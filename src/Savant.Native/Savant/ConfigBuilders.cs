@@ -195,7 +195,8 @@ public sealed class ReaderConfigBuilder
 
     /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>receive_timeout</c>, <c>receive_hwm</c>,
     /// <c>topic_prefix_spec</c>, <c>routing_ids_cache_size</c>, <c>fix_ipc_permissions</c> (octal),
-    /// <c>source_blacklist_size</c>, <c>source_blacklist_ttl</c>. All or nothing: on error the builder is unchanged.</summary>
+    /// <c>source_blacklist_size</c>, <c>source_blacklist_ttl</c>, and the CURVE extension keys of
+    /// <see cref="CurveMapKeys"/>. All or nothing: on error the builder is unchanged.</summary>
     public ReaderConfigBuilder WithMapConfig(IReadOnlyDictionary<string, string> map)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -240,9 +241,16 @@ public sealed class ReaderConfigBuilder
                     case "source_blacklist_ttl":
                         WithSourceBlacklistTtl(ConfigRules.ParseInt(key, value));
                         break;
+                    case var k when CurveMapKeys.IsKey(k):
+                        break;
                     default:
                         throw new ArgumentException($"Unknown reader map config key '{key}'.", nameof(map));
                 }
+            }
+
+            if (CurveMapKeys.FromMap(map) is { } curve)
+            {
+                WithCurve(curve);
             }
         }
         catch
@@ -478,7 +486,7 @@ public sealed class WriterConfigBuilder
 
     /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>send_timeout</c>, <c>receive_timeout</c>,
     /// <c>receive_retries</c>, <c>send_retries</c>, <c>send_hwm</c>, <c>receive_hwm</c>, <c>fix_ipc_permissions</c>
-    /// (octal). All or nothing: on error the builder is unchanged.</summary>
+    /// (octal), and the CURVE extension keys of <see cref="CurveMapKeys"/>. All or nothing: on error the builder is unchanged.</summary>
     public WriterConfigBuilder WithMapConfig(IReadOnlyDictionary<string, string> map)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -523,9 +531,16 @@ public sealed class WriterConfigBuilder
                     case "fix_ipc_permissions":
                         WithFixIpcPermissions(ConfigRules.ParseOctal(key, value));
                         break;
+                    case var k when CurveMapKeys.IsKey(k):
+                        break;
                     default:
                         throw new ArgumentException($"Unknown writer map config key '{key}'.", nameof(map));
                 }
+            }
+
+            if (CurveMapKeys.FromMap(map) is { } curve)
+            {
+                WithCurve(curve);
             }
         }
         catch
@@ -564,5 +579,59 @@ public sealed class WriterConfigBuilder
         config.Curve?.CheckRole(config.Bind);
         _s = s;
         return config;
+    }
+}
+
+/// <summary>
+/// CURVE keys of the map config form (an extension of spec §3.3): a server (binding side) gives
+/// <c>curve_server_secret_key</c>, <c>curve_allowed_client_keys</c> (comma-separated Z85 public keys) and optionally
+/// <c>curve_allowed_networks</c> (comma-separated CIDR); a client (connecting side) gives
+/// <c>curve_server_public_key</c> and <c>curve_client_secret_key</c>.
+/// </summary>
+public static class CurveMapKeys
+{
+    /// <summary>Server secret key (Z85).</summary>
+    public const string ServerSecretKey = "curve_server_secret_key";
+
+    /// <summary>Allowed client public keys (Z85, comma-separated).</summary>
+    public const string AllowedClientKeys = "curve_allowed_client_keys";
+
+    /// <summary>Allowed peer networks (CIDR, comma-separated).</summary>
+    public const string AllowedNetworks = "curve_allowed_networks";
+
+    /// <summary>The server's public key a client expects (Z85).</summary>
+    public const string ServerPublicKey = "curve_server_public_key";
+
+    /// <summary>The client's secret key (Z85).</summary>
+    public const string ClientSecretKey = "curve_client_secret_key";
+
+    internal static bool IsKey(string key) => key is ServerSecretKey or AllowedClientKeys or AllowedNetworks or ServerPublicKey or ClientSecretKey;
+
+    internal static SavantCurve? FromMap(IReadOnlyDictionary<string, string> map)
+    {
+        static string[] List(IReadOnlyDictionary<string, string> m, string key) =>
+            m.TryGetValue(key, out var v) ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+
+        bool server = map.ContainsKey(ServerSecretKey) || map.ContainsKey(AllowedClientKeys) || map.ContainsKey(AllowedNetworks);
+        bool client = map.ContainsKey(ServerPublicKey) || map.ContainsKey(ClientSecretKey);
+        if (server && client)
+        {
+            throw new ArgumentException("The map config mixes CURVE server keys (curve_server_secret_key, curve_allowed_*) and client keys (curve_server_public_key, curve_client_secret_key).", nameof(map));
+        }
+
+        if (server)
+        {
+            return SavantCurve.Server(map.TryGetValue(ServerSecretKey, out var secret) ? secret : throw new ArgumentException($"'{ServerSecretKey}' is required for a CURVE server.", nameof(map)),
+                List(map, AllowedClientKeys), List(map, AllowedNetworks));
+        }
+
+        if (client)
+        {
+            return SavantCurve.Client(
+                map.TryGetValue(ServerPublicKey, out var serverKey) ? serverKey : throw new ArgumentException($"'{ServerPublicKey}' is required for a CURVE client.", nameof(map)),
+                map.TryGetValue(ClientSecretKey, out var clientKey) ? clientKey : throw new ArgumentException($"'{ClientSecretKey}' is required for a CURVE client.", nameof(map)));
+        }
+
+        return null;
     }
 }

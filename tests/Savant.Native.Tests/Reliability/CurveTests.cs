@@ -183,6 +183,37 @@ public sealed class CurveTests : ZmqTestBase
     }
 
     [Test]
+    public void Map_config_carries_curve_keys()
+    {
+        var reader = ReaderConfigBuilder.Empty().WithMapConfig(new Dictionary<string, string>
+        {
+            ["url"] = "router+bind:tcp://127.0.0.1:5555",
+            [CurveMapKeys.ServerSecretKey] = ServerKeys.SecretKey,
+            [CurveMapKeys.AllowedClientKeys] = $"{ClientKeys.PublicKey}, {ZmqLibrary.CurveKeyPair().PublicKey}",
+            [CurveMapKeys.AllowedNetworks] = "127.0.0.0/8,10.0.0.0/8",
+        }).Build();
+        Assert.That(reader.Curve!.Role, Is.EqualTo(SavantCurveRole.Server));
+        Assert.That(reader.Curve.AllowedClientKeys, Has.Count.EqualTo(2));
+        Assert.That(reader.Curve.AllowedNetworks, Has.Count.EqualTo(2));
+
+        var writer = WriterConfigBuilder.Empty().WithMapConfig(new Dictionary<string, string>
+        {
+            ["url"] = "dealer+connect:tcp://127.0.0.1:5555",
+            [CurveMapKeys.ServerPublicKey] = ServerKeys.PublicKey,
+            [CurveMapKeys.ClientSecretKey] = ClientKeys.SecretKey,
+        }).Build();
+        Assert.That(writer.Curve!.ClientPublicKey, Is.EqualTo(ClientKeys.PublicKey));
+
+        var builder = new WriterConfigBuilder("dealer+connect:tcp://127.0.0.1:5555");
+        Assert.That(() => builder.WithMapConfig(new Dictionary<string, string>
+        {
+            [CurveMapKeys.ServerPublicKey] = ServerKeys.PublicKey,
+            [CurveMapKeys.ServerSecretKey] = ServerKeys.SecretKey,
+        }), Throws.ArgumentException.With.Message.Contains("mixes"));
+        Assert.That(builder.Build().Curve, Is.Null, "a failed map config leaves the builder unchanged");
+    }
+
+    [Test]
     public void Config_checks_roles_and_keys()
     {
         Assert.That(() => new ReaderConfigBuilder("router+connect:tcp://127.0.0.1:5555").WithCurveServer(ServerKeys.SecretKey, [ClientKeys.PublicKey]).Build(),
