@@ -69,6 +69,9 @@ public sealed class NonBlockingReader : IDisposable
     /// <summary>The endpoint bound or connected, or null.</summary>
     public string? Endpoint => _reader.Endpoint;
 
+    /// <summary>The ZAP handler of a started CURVE server reader (see <see cref="Reader.Authenticator"/>), else null.</summary>
+    public Security.ZapAuthenticator? Authenticator => _reader.Authenticator;
+
     /// <summary>Seq-id gaps seen so far (see <see cref="Reader.SequenceGaps"/>).</summary>
     public long SequenceGaps => _reader.SequenceGaps;
 

@@ -183,6 +183,40 @@ public sealed class CurveTests : ZmqTestBase
     }
 
     [Test]
+    public async Task Non_blocking_pair_runs_encrypted()
+    {
+        string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
+        using var reader = new NonBlockingReader(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build(), resultsQueueSize: 16);
+        reader.Start();
+        using var writer = new NonBlockingWriter(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false).Build(), maxInflightMessages: 16);
+        writer.Start();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.That((await writer.SendMessageAsync("cam-1", Message.CreateUserData("cam-1"))).Kind, Is.EqualTo(WriterResultKind.Success));
+        }
+
+        Assert.That((await writer.SendEosAsync("cam-1")).Kind, Is.EqualTo(WriterResultKind.Ack), "the encrypted EOS is acknowledged");
+        int messages = 0;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await foreach (var r in reader.ReadAllAsync(skipTimeouts: true, cancel.Token))
+        {
+            using (r)
+            {
+                if (r is ReaderResultMessage { Message.IsEndOfStream: true })
+                {
+                    break;
+                }
+
+                messages++;
+            }
+        }
+
+        Assert.That(messages, Is.EqualTo(3));
+        Assert.That(reader.Authenticator!.Allowed, Is.GreaterThanOrEqualTo(1));
+        Assert.That(writer.Authenticator, Is.Null);
+    }
+
+    [Test]
     public void Map_config_carries_curve_keys()
     {
         var reader = ReaderConfigBuilder.Empty().WithMapConfig(new Dictionary<string, string>
