@@ -271,7 +271,7 @@ public sealed class CurveTests : ZmqTestBase
     }
 }
 
-/// <summary>The CURVE example of README-reliability.md, verbatim apart from endpoints and assertions.</summary>
+/// <summary>The CURVE example of the README (Reliability and security), verbatim apart from endpoints and assertions.</summary>
 [TestFixture]
 public sealed class ReliabilityReadmeExampleTests
 {
