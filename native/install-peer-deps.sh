@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the native peers need to build (C baseline, Rust Savant peer) and
 # to run their interop check, from Debian packages only (no crates.io access needed):
-#   build-essential libzmq3-dev pkg-config protobuf-compiler python3-zmq
+#   build-essential libzmq3-dev pkg-config protobuf-compiler python3-zmq iproute2 (multi-host tests)
 #   librust-zmq-dev librust-prost-dev librust-prost-build-dev librust-libc-dev
 #   cargo (+ rustc) only when no cargo is found (e.g. a rustup toolchain counts).
 # Idempotent: installs only what is missing; runs apt-get update only then.
@@ -11,7 +11,7 @@
 # On a system without apt it prints the commands to run and exits 1.
 set -euo pipefail
 
-SYSTEM_PKGS=(build-essential libzmq3-dev pkg-config protobuf-compiler python3-zmq)
+SYSTEM_PKGS=(build-essential libzmq3-dev pkg-config protobuf-compiler python3-zmq iproute2)
 RUST_CRATE_PKGS=(librust-zmq-dev librust-prost-dev librust-prost-build-dev librust-libc-dev)
 
 log() { echo "install-peer-deps: $*"; }

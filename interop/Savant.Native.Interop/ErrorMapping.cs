@@ -51,6 +51,41 @@ internal static unsafe class ErrorMapping
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     internal static void Throw(int errno, string? operation) => throw ZmqException.Create(errno, operation);
 
+    /// <summary>
+    /// Classifies the return code of a send or receive call, the one place where EINTR and EAGAIN are told apart:
+    /// returns true when the call is finished (<paramref name="completed"/> true on success, false on EAGAIN), false
+    /// when it was interrupted by a signal and must be repeated; throws the typed exception for any other failure.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool Finished(int rc, string operation, out bool completed)
+    {
+        if (rc != -1)
+        {
+            completed = true;
+            return true;
+        }
+
+        return FinishedAfterError(operation, out completed);
+    }
+
+    private static bool FinishedAfterError(string operation, out bool completed)
+    {
+        int errno = LastErrno();
+        completed = false;
+        if (errno == EINTR)
+        {
+            return false;
+        }
+
+        if (errno == EAGAIN)
+        {
+            return true;
+        }
+
+        Throw(errno, operation);
+        return true;
+    }
+
     /// <summary>Throws when <paramref name="rc"/> is -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void ThrowIfFailed(int rc, string? operation)

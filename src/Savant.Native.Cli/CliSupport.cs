@@ -177,3 +177,56 @@ internal sealed class LatencyRecorder(int capacity)
         return sorted[index] * 1000.0 / System.Diagnostics.Stopwatch.Frequency;
     }
 }
+
+/// <summary>CURVE options shared by <c>send</c> and <c>recv</c>: the binding side is the server, the connecting side
+/// the client (see <see cref="global::Savant.Native.Savant.SavantCurve"/>).</summary>
+internal static class CurveCliOptions
+{
+    public static readonly Option<string?> Secret = new("--curve-secret") { Description = "CURVE: this socket's secret key (Z85). Binding side: the server secret; connecting side: the client secret" };
+    public static readonly Option<string?> ServerKey = new("--curve-server-key") { Description = "CURVE client (connecting side): the server's public key (Z85)" };
+    public static readonly Option<string[]> Allow = new("--curve-allow") { Description = "CURVE server (binding side): a client public key (Z85) to accept; repeatable", AllowMultipleArgumentsPerToken = false };
+    public static readonly Option<string[]> AllowNetwork = new("--curve-allow-network") { Description = "CURVE server: accept peers only from this CIDR network; repeatable" };
+
+    public static void AddTo(Command command)
+    {
+        command.Options.Add(Secret);
+        command.Options.Add(ServerKey);
+        command.Options.Add(Allow);
+        command.Options.Add(AllowNetwork);
+    }
+
+    /// <summary>The CURVE settings asked for, or null for plaintext.</summary>
+    public static global::Savant.Native.Savant.SavantCurve? From(ParseResult parse, bool bind)
+    {
+        string? secret = parse.GetValue(Secret);
+        string? serverKey = parse.GetValue(ServerKey);
+        string[] allow = parse.GetValue(Allow) ?? [];
+        string[] networks = parse.GetValue(AllowNetwork) ?? [];
+        if (secret is null)
+        {
+            if (serverKey is not null || allow.Length > 0 || networks.Length > 0)
+            {
+                throw new UsageException("--curve-secret is required with the other --curve-* options");
+            }
+
+            return null;
+        }
+
+        if (bind)
+        {
+            if (serverKey is not null)
+            {
+                throw new UsageException("--curve-server-key is for the connecting side; a binding socket is the CURVE server");
+            }
+
+            return global::Savant.Native.Savant.SavantCurve.Server(secret, allow, networks);
+        }
+
+        if (serverKey is null)
+        {
+            throw new UsageException("a connecting CURVE socket needs --curve-server-key");
+        }
+
+        return global::Savant.Native.Savant.SavantCurve.Client(serverKey, secret);
+    }
+}

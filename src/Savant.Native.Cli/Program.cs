@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(SendCommand.Create());
         root.Subcommands.Add(RecvCommand.Create());
         root.Subcommands.Add(SleapCommand.Create());
+        root.Subcommands.Add(SoakCommand.Create());
         return root;
     }
 

@@ -18,11 +18,15 @@ internal static class RecvCommand
         var dump = new Option<bool>("--dump") { Description = "Print one line per result" };
         var idle = new Option<double>("--idle") { Description = "Stop after this many seconds without any message (0: never)", DefaultValueFactory = _ => 0 };
         var noEos = new Option<bool>("--ignore-eos") { Description = "Keep reading after an EndOfStream" };
+        var hwm = new Option<int>("--hwm") { Description = "Reader receive_hwm", DefaultValueFactory = _ => 50 };
         var command = new Command("recv", "Receive Savant messages, verify payload checksums, and report")
         {
-            url, prefix, max, dump, idle, noEos,
+            url, prefix, max, dump, idle, noEos, hwm,
         };
+        CurveCliOptions.AddTo(command);
         command.SetAction(parse => Run(
+            parse,
+            parse.GetValue(hwm),
             parse.GetValue(url)!,
             parse.GetValue(prefix)!,
             parse.GetValue(max),
@@ -33,7 +37,7 @@ internal static class RecvCommand
         return command;
     }
 
-    private static int Run(string url, string prefix, long max, bool dump, double idle, bool ignoreEos, OutputMode mode)
+    private static int Run(System.CommandLine.ParseResult parse, int hwm, string url, string prefix, long max, bool dump, double idle, bool ignoreEos, OutputMode mode)
     {
         if (max < 0) throw new UsageException("--max must be 0 or more");
         if (idle < 0) throw new UsageException("--idle must be 0 or more");
@@ -42,7 +46,14 @@ internal static class RecvCommand
             throw new UsageException($"invalid --prefix '{prefix}': use none, prefix{{P}} or source{{S}}");
         }
 
-        var config = new ReaderConfigBuilder(url).WithTopicPrefixSpec(spec).WithReceiveTimeout(200).Build();
+        if (hwm <= 0) throw new UsageException("--hwm must be positive");
+        var builder = new ReaderConfigBuilder(url).WithTopicPrefixSpec(spec).WithReceiveTimeout(200).WithReceiveHighWatermark(hwm);
+        if (CurveCliOptions.From(parse, builder.Build().Bind) is { } curve)
+        {
+            builder.WithCurve(curve);
+        }
+
+        var config = builder.Build();
         using var reader = Reader.Open(config);
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -65,7 +76,8 @@ internal static class RecvCommand
     {
         var counts = new Dictionary<ReaderResultKind, long>();
         var lastSeq = new Dictionary<(string System, string Key), ulong>();
-        long messages = 0, bytes = 0, lost = 0, corrupt = 0, eosCount = 0;
+        long messages = 0, bytes = 0, lost = 0, corrupt = 0, eosCount = 0, duplicates = 0;
+        var seen = new HashSet<(string System, string Source, long Pts)>();
         var clock = new Stopwatch();
         var sinceLast = Stopwatch.StartNew();
         long lastRateUpdate = 0;
@@ -110,9 +122,14 @@ internal static class RecvCommand
                 {
                     messages++;
                     bytes += m.Data.TotalLength;
-                    if (FramePayload.AnnouncedChecksum(msg) is { } expected && (m.DataCount == 0 || FramePayload.Checksum(m.Data[0].Span) != expected))
+                    if (!ChecksumOk(m))
                     {
                         corrupt++;
+                    }
+
+                    if (msg.ContentCase == Message.ContentOneofCase.VideoFrame && !seen.Add((msg.SystemId, msg.VideoFrame.SourceId, msg.VideoFrame.Pts)))
+                    {
+                        duplicates++;
                     }
                 }
             }
@@ -147,15 +164,18 @@ internal static class RecvCommand
             Seconds = clock.Elapsed.TotalSeconds,
             Lost = lost,
         };
-        summary.Add("url", url).Add("corrupt", corrupt).Add("eos_received", eosCount).Add("stopped_by", stop.IsCancellationRequested ? "interrupt" : stoppedByEos ? "eos" : max > 0 && messages >= max ? "max" : "idle");
+        summary.Add("url", url).Add("corrupt", corrupt).Add("duplicates", duplicates).Add("seq_gaps", reader.SequenceGaps).Add("seq_lost", reader.LostMessages).Add("eos_received", eosCount).Add("stopped_by", stop.IsCancellationRequested ? "interrupt" : stoppedByEos ? "eos" : max > 0 && messages >= max ? "max" : "idle");
         foreach (var (kind, n) in counts.OrderBy(kv => kv.Key))
         {
             summary.Add("results_" + SendCommand.Snake(kind.ToString()), n);
         }
 
         summary.Print(mode);
-        return corrupt == 0 ? 0 : 1;
+        return corrupt == 0 && duplicates == 0 ? 0 : 1;
     }
+
+    private static bool ChecksumOk(ReaderResultMessage m) =>
+        FramePayload.AnnouncedChecksum(m.Message) is not { } expected || (m.DataCount > 0 && FramePayload.Checksum(m.Data[0].Span) == expected);
 
     private static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(bytes);
 
@@ -182,6 +202,13 @@ internal static class RecvCommand
                 o["protocol_version"] = m.Message.ProtocolVersion;
                 o["system_id"] = m.Message.SystemId;
                 o["extra_sizes"] = Sizes(m);
+                o["sequence_gap"] = m.SequenceGap;
+                if (m.Message.ContentCase == Message.ContentOneofCase.VideoFrame)
+                {
+                    o["pts"] = m.Message.VideoFrame.Pts;
+                    o["checksum_ok"] = ChecksumOk(m);
+                }
+
                 break;
             case ReaderResultMessageVersionMismatch v:
                 o["topic"] = v.Topic;

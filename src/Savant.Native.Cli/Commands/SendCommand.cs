@@ -20,11 +20,19 @@ internal static class SendCommand
         var height = new Option<int>("--height") { Description = "Frame height", DefaultValueFactory = _ => 1080 };
         var rate = new Option<double>("--rate") { Description = "Messages per second (0: as fast as possible)", DefaultValueFactory = _ => 0 };
         var eos = new Option<bool>("--eos") { Description = "Send EndOfStream after the messages (and wait for its ack on dealer/req)" };
+        var sendTimeout = new Option<int>("--send-timeout") { Description = "Writer send_timeout in ms", DefaultValueFactory = _ => 5000 };
+        var sendRetries = new Option<int>("--send-retries") { Description = "Writer send_retries", DefaultValueFactory = _ => 3 };
+        var ackTimeout = new Option<int>("--ack-timeout") { Description = "Writer receive_timeout (acknowledgement wait) in ms", DefaultValueFactory = _ => 5000 };
+        var retryUntilSent = new Option<bool>("--retry-until-sent") { Description = "When a message ends in send_timeout, send the same message again (same pts and payload, next seq id) until it is sent; nothing is lost while the writer lives" };
+        var ringOption = new Option<int>("--ring") { Description = "Payload buffers lent to libzmq at once (zero-copy ring, 1-4096). A buffer is reused only after libzmq released it, so a small ring back-pressures the sender before the socket's high-water mark does", DefaultValueFactory = _ => 4 };
         var command = new Command("send", "Send VideoFrame messages with a synthetic payload frame to a Savant reader")
         {
-            url, source, topic, count, size, width, height, rate, eos,
+            url, source, topic, count, size, width, height, rate, eos, sendTimeout, sendRetries, ackTimeout, retryUntilSent, ringOption,
         };
+        CurveCliOptions.AddTo(command);
         command.SetAction(parse => Run(
+            parse,
+            new SendTuning(parse.GetValue(sendTimeout), parse.GetValue(sendRetries), parse.GetValue(ackTimeout), parse.GetValue(retryUntilSent), parse.GetValue(ringOption)),
             parse.GetValue(url)!,
             parse.GetValue(source)!,
             parse.GetValue(topic),
@@ -38,7 +46,9 @@ internal static class SendCommand
         return command;
     }
 
-    private static int Run(string url, string source, string? topic, long count, int? size, int width, int height, double rate, bool eos, OutputMode mode)
+    private sealed record SendTuning(int SendTimeoutMs, int SendRetries, int AckTimeoutMs, bool RetryUntilSent, int Ring);
+
+    private static int Run(System.CommandLine.ParseResult parse, SendTuning tuning, string url, string source, string? topic, long count, int? size, int width, int height, double rate, bool eos, OutputMode mode)
     {
         if (count < 0) throw new UsageException("--count must be 0 or more");
         if (rate < 0) throw new UsageException("--rate must be 0 or more");
@@ -48,11 +58,24 @@ internal static class SendCommand
         if (string.IsNullOrEmpty(source)) throw new UsageException("--source must not be empty");
         topic ??= source;
 
-        var config = new WriterConfigBuilder(url).Build();
+        if (tuning.SendTimeoutMs <= 0 || tuning.AckTimeoutMs <= 0) throw new UsageException("--send-timeout and --ack-timeout must be positive");
+        if (tuning.SendRetries < 0) throw new UsageException("--send-retries must be 0 or more");
+        if (tuning.Ring is < 1 or > 4096) throw new UsageException("--ring must be 1 to 4096");
+        var builder = new WriterConfigBuilder(url)
+            .WithSendTimeout(tuning.SendTimeoutMs)
+            .WithSendRetries(tuning.SendRetries)
+            .WithReceiveTimeout(tuning.AckTimeoutMs);
+        var probe = builder.Build();
+        if (CurveCliOptions.From(parse, probe.Bind) is { } curve)
+        {
+            builder.WithCurve(curve);
+        }
+
+        var config = builder.Build();
         using var writer = Writer.Open(config);
         var message = FramePayload.NewVideoFrame(source, width, height);
         var checksum = FramePayload.AddChecksumAttribute(message.VideoFrame);
-        const int ring = 4;
+        int ring = tuning.Ring;
         var buffers = new (byte[] Data, ZmqSendTracker Tracker)[ring];
         for (int i = 0; i < ring; i++)
         {
@@ -60,7 +83,7 @@ internal static class SendCommand
         }
 
         var rng = new Random(42);
-        long sent = 0, failed = 0;
+        long sent = 0, failed = 0, resent = 0;
         var counts = new Dictionary<WriterResultKind, long>();
         var clock = Stopwatch.StartNew();
         for (long i = 0; i < count; i++)
@@ -86,6 +109,15 @@ internal static class SendCommand
             message.VideoFrame.Pts = i;
             var result = payloadSize == 0 ? writer.SendMessage(topic, message) : writer.SendMessage(topic, message, data, tracker);
             counts[result.Kind] = counts.GetValueOrDefault(result.Kind) + 1;
+            while (tuning.RetryUntilSent && result.Kind == WriterResultKind.SendTimeout)
+            {
+                // Nothing of a timed-out message was queued (libzmq refused its first part): sending it again cannot duplicate it.
+                Report(mode, i, result);
+                resent++;
+                result = payloadSize == 0 ? writer.SendMessage(topic, message) : writer.SendMessage(topic, message, data, tracker);
+                counts[result.Kind] = counts.GetValueOrDefault(result.Kind) + 1;
+            }
+
             if (result.IsSent && result.Kind is WriterResultKind.Success or WriterResultKind.Ack)
             {
                 sent++;
@@ -125,7 +157,7 @@ internal static class SendCommand
             Seconds = seconds,
             Lost = failed,
         };
-        summary.Add("url", url).Add("system_id", writer.SystemId ?? string.Empty).Add("payload_bytes", payloadSize);
+        summary.Add("url", url).Add("system_id", writer.SystemId ?? string.Empty).Add("payload_bytes", payloadSize).Add("resent", resent);
         foreach (var (kind, n) in counts.OrderBy(kv => kv.Key))
         {
             summary.Add(Snake(kind.ToString()), n);

@@ -11,16 +11,28 @@ namespace Savant.Native.Frames;
 /// </summary>
 internal sealed unsafe class SendState
 {
-    private static readonly BoundedPool<SendState> s_pool = new(4096);
+    private static readonly BoundedPool<SendState> s_pool = new(PoolCapacity);
     private static int s_pending;
+    private static int s_live;
 
-    private readonly GCHandle _self;
+    private GCHandle _self;
     private MemoryHandle _pin;
     private IMemoryOwner<byte>? _owner;
     private ZmqSendTracker? _tracker;
     private bool _disposeOwner;
 
-    private SendState() => _self = GCHandle.Alloc(this, GCHandleType.Normal);
+    private SendState()
+    {
+        _self = GCHandle.Alloc(this, GCHandleType.Normal);
+        Interlocked.Increment(ref s_live);
+    }
+
+    /// <summary>States whose self-handle is allocated (pooled or in flight); never more than the pool keeps plus the
+    /// sends in flight.</summary>
+    internal static int LiveCount => Volatile.Read(ref s_live);
+
+    /// <summary>How many states the pool keeps for reuse.</summary>
+    internal const int PoolCapacity = 4096;
 
     internal static int PendingCount => Volatile.Read(ref s_pending);
 
@@ -91,7 +103,12 @@ internal sealed unsafe class SendState
         finally
         {
             tracker?.OnReleased();
-            s_pool.TryReturn(this);
+            if (!s_pool.TryReturn(this))
+            {
+                // More sends were in flight than the pool keeps: let this one be collected.
+                _self.Free();
+                Interlocked.Decrement(ref s_live);
+            }
         }
     }
 }

@@ -24,6 +24,7 @@ public sealed class ReaderConfigBuilder
         public SetOnce<uint?> FixIpc;
         public SetOnce<int> BlacklistSize;
         public SetOnce<int> BlacklistTtlSeconds;
+        public SetOnce<SavantCurve?> Curve;
     }
 
     /// <summary>Creates a builder for <paramref name="url"/>.</summary>
@@ -49,6 +50,7 @@ public sealed class ReaderConfigBuilder
             FixIpc = new("fix_ipc_permissions", 0x1FF),
             BlacklistSize = new("source_blacklist_size", 1024),
             BlacklistTtlSeconds = new("source_blacklist_ttl", 10),
+            Curve = new("curve", null),
         };
     }
 
@@ -169,9 +171,32 @@ public sealed class ReaderConfigBuilder
         return Change((ref State s) => s.BlacklistTtlSeconds.Set(seconds));
     }
 
+    /// <summary>Enables CURVE encryption and authentication (an extension; see <see cref="SavantCurve"/>). The binding
+    /// side must be the server and the connecting side the client; <see cref="Build"/> checks it.</summary>
+    /// <exception cref="InvalidOperationException">Already set.</exception>
+    public ReaderConfigBuilder WithCurve(SavantCurve curve)
+    {
+        ArgumentNullException.ThrowIfNull(curve);
+        return Change((ref State s) => s.Curve.Set(curve));
+    }
+
+    /// <summary>Makes this (binding) socket a CURVE server that accepts only the listed client public keys (Z85) and,
+    /// when given, only peers from the listed CIDR networks. A <see cref="Security.ZapAuthenticator"/> runs while the
+    /// socket is open.</summary>
+    /// <exception cref="NotSupportedException">libzmq has no CURVE.</exception>
+    public ReaderConfigBuilder WithCurveServer(string serverSecretKey, IEnumerable<string> allowedClientKeys, IEnumerable<string>? allowedNetworks = null) =>
+        WithCurve(SavantCurve.Server(serverSecretKey, allowedClientKeys, allowedNetworks));
+
+    /// <summary>Makes this (connecting) socket a CURVE client of the server with <paramref name="serverPublicKey"/> (Z85),
+    /// authenticating with <paramref name="clientSecretKey"/> (Z85; the public key is derived).</summary>
+    /// <exception cref="NotSupportedException">libzmq has no CURVE.</exception>
+    public ReaderConfigBuilder WithCurveClient(string serverPublicKey, string clientSecretKey) =>
+        WithCurve(SavantCurve.Client(serverPublicKey, clientSecretKey));
+
     /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>receive_timeout</c>, <c>receive_hwm</c>,
     /// <c>topic_prefix_spec</c>, <c>routing_ids_cache_size</c>, <c>fix_ipc_permissions</c> (octal),
-    /// <c>source_blacklist_size</c>, <c>source_blacklist_ttl</c>. All or nothing: on error the builder is unchanged.</summary>
+    /// <c>source_blacklist_size</c>, <c>source_blacklist_ttl</c>, and the CURVE extension keys of
+    /// <see cref="CurveMapKeys"/>. All or nothing: on error the builder is unchanged.</summary>
     public ReaderConfigBuilder WithMapConfig(IReadOnlyDictionary<string, string> map)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -216,9 +241,16 @@ public sealed class ReaderConfigBuilder
                     case "source_blacklist_ttl":
                         WithSourceBlacklistTtl(ConfigRules.ParseInt(key, value));
                         break;
+                    case var k when CurveMapKeys.IsKey(k):
+                        break;
                     default:
                         throw new ArgumentException($"Unknown reader map config key '{key}'.", nameof(map));
                 }
+            }
+
+            if (CurveMapKeys.FromMap(map) is { } curve)
+            {
+                WithCurve(curve);
             }
         }
         catch
@@ -251,7 +283,9 @@ public sealed class ReaderConfigBuilder
             FixIpcPermissions = s.FixIpc.Get(),
             SourceBlacklistSize = s.BlacklistSize.Get(),
             SourceBlacklistTtl = TimeSpan.FromSeconds(s.BlacklistTtlSeconds.Get()),
+            Curve = s.Curve.Get(),
         };
+        config.Curve?.CheckRole(config.Bind);
         _s = s;
         return config;
     }
@@ -279,6 +313,7 @@ public sealed class WriterConfigBuilder
         public SetOnce<int> SendHwm;
         public SetOnce<int> ReceiveHwm;
         public SetOnce<uint?> FixIpc;
+        public SetOnce<SavantCurve?> Curve;
     }
 
     private delegate void RefAction(ref State s);
@@ -306,6 +341,7 @@ public sealed class WriterConfigBuilder
             SendHwm = new("send_hwm", 50),
             ReceiveHwm = new("receive_hwm", 50),
             FixIpc = new("fix_ipc_permissions", 0x1FF),
+            Curve = new("curve", null),
         };
     }
 
@@ -426,9 +462,31 @@ public sealed class WriterConfigBuilder
         });
     }
 
+    /// <summary>Enables CURVE encryption and authentication (an extension; see <see cref="SavantCurve"/>). The binding
+    /// side must be the server and the connecting side the client; <see cref="Build"/> checks it.</summary>
+    /// <exception cref="InvalidOperationException">Already set.</exception>
+    public WriterConfigBuilder WithCurve(SavantCurve curve)
+    {
+        ArgumentNullException.ThrowIfNull(curve);
+        return Change((ref State s) => s.Curve.Set(curve));
+    }
+
+    /// <summary>Makes this (binding) socket a CURVE server that accepts only the listed client public keys (Z85) and,
+    /// when given, only peers from the listed CIDR networks. A <see cref="Security.ZapAuthenticator"/> runs while the
+    /// socket is open.</summary>
+    /// <exception cref="NotSupportedException">libzmq has no CURVE.</exception>
+    public WriterConfigBuilder WithCurveServer(string serverSecretKey, IEnumerable<string> allowedClientKeys, IEnumerable<string>? allowedNetworks = null) =>
+        WithCurve(SavantCurve.Server(serverSecretKey, allowedClientKeys, allowedNetworks));
+
+    /// <summary>Makes this (connecting) socket a CURVE client of the server with <paramref name="serverPublicKey"/> (Z85),
+    /// authenticating with <paramref name="clientSecretKey"/> (Z85; the public key is derived).</summary>
+    /// <exception cref="NotSupportedException">libzmq has no CURVE.</exception>
+    public WriterConfigBuilder WithCurveClient(string serverPublicKey, string clientSecretKey) =>
+        WithCurve(SavantCurve.Client(serverPublicKey, clientSecretKey));
+
     /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>send_timeout</c>, <c>receive_timeout</c>,
     /// <c>receive_retries</c>, <c>send_retries</c>, <c>send_hwm</c>, <c>receive_hwm</c>, <c>fix_ipc_permissions</c>
-    /// (octal). All or nothing: on error the builder is unchanged.</summary>
+    /// (octal), and the CURVE extension keys of <see cref="CurveMapKeys"/>. All or nothing: on error the builder is unchanged.</summary>
     public WriterConfigBuilder WithMapConfig(IReadOnlyDictionary<string, string> map)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -473,9 +531,16 @@ public sealed class WriterConfigBuilder
                     case "fix_ipc_permissions":
                         WithFixIpcPermissions(ConfigRules.ParseOctal(key, value));
                         break;
+                    case var k when CurveMapKeys.IsKey(k):
+                        break;
                     default:
                         throw new ArgumentException($"Unknown writer map config key '{key}'.", nameof(map));
                 }
+            }
+
+            if (CurveMapKeys.FromMap(map) is { } curve)
+            {
+                WithCurve(curve);
             }
         }
         catch
@@ -509,8 +574,64 @@ public sealed class WriterConfigBuilder
             SendHighWatermark = s.SendHwm.Get(),
             ReceiveHighWatermark = s.ReceiveHwm.Get(),
             FixIpcPermissions = s.FixIpc.Get(),
+            Curve = s.Curve.Get(),
         };
+        config.Curve?.CheckRole(config.Bind);
         _s = s;
         return config;
+    }
+}
+
+/// <summary>
+/// CURVE keys of the map config form (an extension of spec §3.3): a server (binding side) gives
+/// <c>curve_server_secret_key</c>, <c>curve_allowed_client_keys</c> (comma-separated Z85 public keys) and optionally
+/// <c>curve_allowed_networks</c> (comma-separated CIDR); a client (connecting side) gives
+/// <c>curve_server_public_key</c> and <c>curve_client_secret_key</c>.
+/// </summary>
+public static class CurveMapKeys
+{
+    /// <summary>Server secret key (Z85).</summary>
+    public const string ServerSecretKey = "curve_server_secret_key";
+
+    /// <summary>Allowed client public keys (Z85, comma-separated).</summary>
+    public const string AllowedClientKeys = "curve_allowed_client_keys";
+
+    /// <summary>Allowed peer networks (CIDR, comma-separated).</summary>
+    public const string AllowedNetworks = "curve_allowed_networks";
+
+    /// <summary>The server's public key a client expects (Z85).</summary>
+    public const string ServerPublicKey = "curve_server_public_key";
+
+    /// <summary>The client's secret key (Z85).</summary>
+    public const string ClientSecretKey = "curve_client_secret_key";
+
+    internal static bool IsKey(string key) => key is ServerSecretKey or AllowedClientKeys or AllowedNetworks or ServerPublicKey or ClientSecretKey;
+
+    internal static SavantCurve? FromMap(IReadOnlyDictionary<string, string> map)
+    {
+        static string[] List(IReadOnlyDictionary<string, string> m, string key) =>
+            m.TryGetValue(key, out var v) ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+
+        bool server = map.ContainsKey(ServerSecretKey) || map.ContainsKey(AllowedClientKeys) || map.ContainsKey(AllowedNetworks);
+        bool client = map.ContainsKey(ServerPublicKey) || map.ContainsKey(ClientSecretKey);
+        if (server && client)
+        {
+            throw new ArgumentException("The map config mixes CURVE server keys (curve_server_secret_key, curve_allowed_*) and client keys (curve_server_public_key, curve_client_secret_key).", nameof(map));
+        }
+
+        if (server)
+        {
+            return SavantCurve.Server(map.TryGetValue(ServerSecretKey, out var secret) ? secret : throw new ArgumentException($"'{ServerSecretKey}' is required for a CURVE server.", nameof(map)),
+                List(map, AllowedClientKeys), List(map, AllowedNetworks));
+        }
+
+        if (client)
+        {
+            return SavantCurve.Client(
+                map.TryGetValue(ServerPublicKey, out var serverKey) ? serverKey : throw new ArgumentException($"'{ServerPublicKey}' is required for a CURVE client.", nameof(map)),
+                map.TryGetValue(ClientSecretKey, out var clientKey) ? clientKey : throw new ArgumentException($"'{ClientSecretKey}' is required for a CURVE client.", nameof(map)));
+        }
+
+        return null;
     }
 }

@@ -69,6 +69,15 @@ public sealed class NonBlockingReader : IDisposable
     /// <summary>The endpoint bound or connected, or null.</summary>
     public string? Endpoint => _reader.Endpoint;
 
+    /// <summary>The ZAP handler of a started CURVE server reader (see <see cref="Reader.Authenticator"/>), else null.</summary>
+    public Security.ZapAuthenticator? Authenticator => _reader.Authenticator;
+
+    /// <summary>Seq-id gaps seen so far (see <see cref="Reader.SequenceGaps"/>).</summary>
+    public long SequenceGaps => _reader.SequenceGaps;
+
+    /// <summary>Messages missing according to seq ids (see <see cref="Reader.LostMessages"/>).</summary>
+    public long LostMessages => _reader.LostMessages;
+
     /// <summary>Creates the socket (bind/connect errors surface here) and starts the reading thread.</summary>
     /// <exception cref="InvalidOperationException">Already started (also after a failed start or shutdown).</exception>
     public void Start()

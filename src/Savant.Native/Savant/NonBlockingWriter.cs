@@ -70,6 +70,9 @@ public sealed class NonBlockingWriter : IDisposable
     /// <summary>Whether <see cref="Start"/> has been called (stays true after shutdown).</summary>
     public bool IsStarted => Volatile.Read(ref _state) != Fresh;
 
+    /// <summary>The ZAP handler of a started CURVE server writer (see <see cref="Writer.Authenticator"/>), else null.</summary>
+    public Security.ZapAuthenticator? Authenticator => _writer.Authenticator;
+
     /// <summary>Whether the writer was shut down.</summary>
     public bool IsShutdown => Volatile.Read(ref _state) == Stopped;
 

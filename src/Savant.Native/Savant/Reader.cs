@@ -32,7 +32,10 @@ public sealed class Reader : IDisposable
     private SourceBlacklist? _blacklist;
     private RoutingIdFilter? _routing;
     private SequenceValidation? _sequence;
+    private Security.ZapAuthenticator? _zap;
     private string? _endpoint;
+    private long _sequenceGaps;
+    private long _lostMessages;
     private bool _disposed;
 
     /// <summary>Creates an unstarted reader.</summary>
@@ -66,6 +69,18 @@ public sealed class Reader : IDisposable
     /// <summary>The endpoint actually bound or connected (wildcard ports resolved), or null when not started.</summary>
     public string? Endpoint => _endpoint;
 
+    /// <summary>The ZAP handler of a CURVE server reader (its allow-lists can be changed while it runs and it counts
+    /// denials), or null when the reader is not a started CURVE server.</summary>
+    public Security.ZapAuthenticator? Authenticator => _zap;
+
+    /// <summary>Sequence gaps seen since this reader was created: messages whose seq id was more than one above the
+    /// previous one of the same (system id, key) stream (spec §7.1). A reader that joins a running stream counts the
+    /// messages it missed before its first one as a gap too.</summary>
+    public long SequenceGaps => Interlocked.Read(ref _sequenceGaps);
+
+    /// <summary>Messages missing according to the seq ids (sum of the sizes of every gap), since creation.</summary>
+    public long LostMessages => Interlocked.Read(ref _lostMessages);
+
     /// <summary>Creates the socket (options of spec §3.4) and binds or connects.</summary>
     /// <exception cref="InvalidOperationException">Already started, or <see cref="ReaderConfig.RoutingCacheSize"/> is 0.</exception>
     /// <exception cref="ZmqException">Bind or connect failed.</exception>
@@ -88,8 +103,10 @@ public sealed class Reader : IDisposable
             var context = _sharedContext ?? (_ownedContext = new ZmqContext(1));
             try
             {
+                _zap = config.Curve?.StartAuthenticator(context, _logger);
                 _socket = SavantSockets.Open(context, config.SocketType, config.Endpoint, config.Bind, config.FixIpcPermissions, socket =>
                 {
+                    config.Curve?.Apply(socket);
                     socket.ReceiveHighWatermark = config.ReceiveHighWatermark;
                     socket.ReceiveTimeout = config.ReceiveTimeout;
                     socket.Linger = SavantProtocol.SocketLinger;
@@ -101,6 +118,8 @@ public sealed class Reader : IDisposable
             }
             catch
             {
+                _zap?.Dispose();
+                _zap = null;
                 _ownedContext?.Dispose();
                 _ownedContext = null;
                 throw;
@@ -133,6 +152,8 @@ public sealed class Reader : IDisposable
         _socket?.Dispose();
         Volatile.Write(ref _socket, null);
         Volatile.Write(ref _blacklist, null);
+        _zap?.Dispose();
+        _zap = null;
         _ownedContext?.Dispose();
         _ownedContext = null;
         _endpoint = null;
@@ -239,7 +260,15 @@ public sealed class Reader : IDisposable
                 return new ReaderResultMessageVersionMismatch(topic.ToArray(), router ? routingId.ToArray() : null, message.ProtocolVersion);
             }
 
-            _sequence!.Check(message);
+            long gap = (long)Math.Min(_sequence!.Check(message), long.MaxValue);
+            if (gap > 0)
+            {
+                Interlocked.Increment(ref _sequenceGaps);
+                long lost = _lostMessages + gap;
+                Interlocked.Exchange(ref _lostMessages, lost < 0 ? long.MaxValue : lost); // saturates on absurd seq ids
+                SavantMetrics.ReaderSequenceGaps.Add(1);
+                SavantMetrics.ReaderLostMessages.Add(gap);
+            }
 
             if (message.IsEndOfStream)
             {
@@ -253,7 +282,7 @@ public sealed class Reader : IDisposable
                 }
 
                 owned = true;
-                return ReaderResultMessage.Rent(frames, message, topicIndex, frames.Count, 0);
+                return ReaderResultMessage.Rent(frames, message, topicIndex, frames.Count, 0, gap);
             }
 
             if (!Config.TopicPrefixSpec.Matches(topic))
@@ -270,7 +299,7 @@ public sealed class Reader : IDisposable
 
             owned = true;
             int dataIndex = topicIndex + 2;
-            return ReaderResultMessage.Rent(frames, message, topicIndex, dataIndex, frames.Count - dataIndex);
+            return ReaderResultMessage.Rent(frames, message, topicIndex, dataIndex, frames.Count - dataIndex, gap);
         }
         finally
         {

@@ -299,12 +299,13 @@ public sealed class ReaderResultMessage : ReaderResult
     private int _topicIndex;
     private int _dataIndex;
     private int _dataCount;
+    private long _sequenceGap;
 
     private ReaderResultMessage()
     {
     }
 
-    internal static ReaderResultMessage Rent(ZmqMessage frames, Message message, int topicIndex, int dataIndex, int dataCount)
+    internal static ReaderResultMessage Rent(ZmqMessage frames, Message message, int topicIndex, int dataIndex, int dataCount, long sequenceGap = 0)
     {
         var result = s_pool.TryRent() ?? new ReaderResultMessage();
         result._frames = frames;
@@ -312,6 +313,7 @@ public sealed class ReaderResultMessage : ReaderResult
         result._topicIndex = topicIndex;
         result._dataIndex = dataIndex;
         result._dataCount = dataCount;
+        result._sequenceGap = sequenceGap;
         return result;
     }
 
@@ -343,6 +345,12 @@ public sealed class ReaderResultMessage : ReaderResult
 
     /// <summary>Number of extra data frames (Python <c>data_len()</c>).</summary>
     public int DataCount => _dataCount;
+
+    /// <summary>How many messages of this message's stream (same system id and sequence key) the reader missed right
+    /// before this one, judged by seq ids (spec §7.1): <c>seq_id − previous − 1</c> when positive, else 0. The first
+    /// message a reader sees of a stream counts from 0, so a reader joining mid-stream reports the messages sent before
+    /// it joined; a restarted writer (new system id) starts a new stream with no gap.</summary>
+    public long SequenceGap => _sequenceGap;
 
     /// <inheritdoc/>
     public override void Dispose()

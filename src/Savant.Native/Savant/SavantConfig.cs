@@ -138,6 +138,9 @@ public sealed record ReaderConfig
 
     /// <summary>How long a topic stays blacklisted (default 10 seconds).</summary>
     public required TimeSpan SourceBlacklistTtl { get; init; }
+
+    /// <summary>CURVE encryption and authentication, or null (default: plaintext, as savant-rs).</summary>
+    public SavantCurve? Curve { get; init; }
 }
 
 /// <summary>Configuration of a <see cref="Writer"/> (immutable; built by <see cref="WriterConfigBuilder"/>).</summary>
@@ -179,4 +182,7 @@ public sealed record WriterConfig
 
     /// <summary>Mode applied with chmod to a bound IPC socket file (default 0o777); null disables the chmod.</summary>
     public required uint? FixIpcPermissions { get; init; }
+
+    /// <summary>CURVE encryption and authentication, or null (default: plaintext, as savant-rs).</summary>
+    public SavantCurve? Curve { get; init; }
 }

@@ -8,7 +8,8 @@ namespace Savant.Native.Savant;
 /// </summary>
 /// <remarks>Instruments: <c>savant.writer.messages</c>, <c>savant.writer.bytes</c> (message + extra frames),
 /// <c>savant.writer.send_retries</c>, <c>savant.writer.results</c> (tag <c>kind</c>), <c>savant.reader.messages</c>,
-/// <c>savant.reader.bytes</c>, <c>savant.reader.results</c> (tag <c>kind</c>).</remarks>
+/// <c>savant.reader.bytes</c>, <c>savant.reader.results</c> (tag <c>kind</c>), <c>savant.reader.sequence_gaps</c>
+/// (seq-id gaps), <c>savant.reader.lost_messages</c> (messages missing by seq id, the sum of the gap sizes).</remarks>
 public static class SavantMetrics
 {
     /// <summary>The meter's name.</summary>
@@ -22,6 +23,8 @@ public static class SavantMetrics
     internal static readonly Counter<long> WriterResults = s_meter.CreateCounter<long>("savant.writer.results", "{result}", "Writer results by kind.");
     internal static readonly Counter<long> ReaderMessages = s_meter.CreateCounter<long>("savant.reader.messages", "{message}", "Multipart messages received by readers.");
     internal static readonly Counter<long> ReaderBytes = s_meter.CreateCounter<long>("savant.reader.bytes", "By", "Bytes received by readers.");
+    internal static readonly Counter<long> ReaderSequenceGaps = s_meter.CreateCounter<long>("savant.reader.sequence_gaps", "{gap}", "Seq-id gaps seen by readers (spec §7.1).");
+    internal static readonly Counter<long> ReaderLostMessages = s_meter.CreateCounter<long>("savant.reader.lost_messages", "{message}", "Messages missing according to seq ids (sum of gap sizes).");
     internal static readonly Counter<long> ReaderResults = s_meter.CreateCounter<long>("savant.reader.results", "{result}", "Reader results by kind.");
 
     private static readonly string[] s_writerKinds = ["success", "ack", "ack_timeout", "send_timeout"];

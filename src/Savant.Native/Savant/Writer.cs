@@ -38,6 +38,7 @@ public sealed class Writer : IDisposable
     private readonly SequenceNumbering _sequence = new();
     private ZmqContext? _ownedContext;
     private ZmqSocket? _socket;
+    private Security.ZapAuthenticator? _zap;
     private string? _systemId;
     private string? _endpoint;
     private bool _disposed;
@@ -74,6 +75,9 @@ public sealed class Writer : IDisposable
     /// <summary>The endpoint actually bound or connected (wildcard ports resolved), or null when not started.</summary>
     public string? Endpoint => _endpoint;
 
+    /// <summary>The ZAP handler of a CURVE server writer (a writer that binds with CURVE), or null.</summary>
+    public Security.ZapAuthenticator? Authenticator => _zap;
+
     internal ZmqSocket Socket => _socket ?? throw new InvalidOperationException("Writer is not started.");
 
     /// <summary>Creates the socket, applies the options of spec §3.4 and binds or connects.</summary>
@@ -93,8 +97,10 @@ public sealed class Writer : IDisposable
             try
             {
                 var config = Config;
+                _zap = config.Curve?.StartAuthenticator(context, _logger);
                 _socket = SavantSockets.Open(context, config.SocketType, config.Endpoint, config.Bind, config.FixIpcPermissions, socket =>
                 {
+                    config.Curve?.Apply(socket);
                     socket.SendHighWatermark = config.SendHighWatermark;
                     socket.SendTimeout = config.SendTimeout;
                     socket.Linger = SavantProtocol.SocketLinger;
@@ -107,6 +113,8 @@ public sealed class Writer : IDisposable
             }
             catch
             {
+                _zap?.Dispose();
+                _zap = null;
                 _ownedContext?.Dispose();
                 _ownedContext = null;
                 throw;
@@ -138,6 +146,8 @@ public sealed class Writer : IDisposable
         _reply.Clear();
         _socket?.Dispose();
         Volatile.Write(ref _socket, null);
+        _zap?.Dispose();
+        _zap = null;
         _ownedContext?.Dispose();
         _ownedContext = null;
         _endpoint = null;

@@ -38,6 +38,8 @@ public sealed class Receiver : IDisposable
     private ZmqPoller? _poller;
     private int _busy;
     private bool _disposed;
+    private global::Savant.Native.Savant.SavantCurve? _curve;
+    private Security.ZapAuthenticator? _zap;
 
     /// <summary>Creates a receiver for <paramref name="address"/> (any libzmq endpoint; <c>tcp://127.0.0.1:*</c> picks a
     /// free port, see <see cref="BoundEndpoint"/>). Nothing is bound until the first check or <see cref="Setup"/>.</summary>
@@ -65,6 +67,28 @@ public sealed class Receiver : IDisposable
 
     /// <summary>The underlying SUB socket, created and bound on demand (for socket options).</summary>
     public ZmqSocket Socket => EnsureSocket();
+
+    /// <summary>CURVE server settings (an extension; see <see cref="Savant.SavantCurve"/>): the receiver binds, so it is
+    /// the server and runs a <see cref="Security.ZapAuthenticator"/> that admits only the allowed sender keys. Set it
+    /// before the first check or <see cref="Setup"/>; null (default) is plaintext, as SLEAP.</summary>
+    /// <exception cref="InvalidOperationException">The socket already exists, or the settings are for a client.</exception>
+    public global::Savant.Native.Savant.SavantCurve? Curve
+    {
+        get => _curve;
+        set
+        {
+            if (_socket is not null)
+            {
+                throw new InvalidOperationException("Set Curve before Setup or the first check: the socket is already bound.");
+            }
+
+            value?.CheckRole(bind: true);
+            _curve = value;
+        }
+    }
+
+    /// <summary>The ZAP handler while a CURVE receiver is set up (its allow-lists can change at run time), else null.</summary>
+    public Security.ZapAuthenticator? Authenticator => _zap;
 
     /// <summary>Creates the SUB socket, subscribes to everything and binds. Idempotent.</summary>
     /// <exception cref="AddressInUseException">Another socket already listens on <see cref="Address"/>.</exception>
@@ -239,6 +263,7 @@ public sealed class Receiver : IDisposable
             _socket.Dispose();
         }
 
+        _zap?.Dispose();
         if (_ownsContext)
         {
             _context.Dispose();
@@ -282,9 +307,11 @@ public sealed class Receiver : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_socket is null)
         {
+            _zap = _curve?.StartAuthenticator(_context, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
             var socket = _context.CreateSocket(ZmqSocketType.Sub);
             try
             {
+                _curve?.Apply(socket);
                 socket.Subscribe(ReadOnlySpan<byte>.Empty);
                 BoundEndpoint = socket.Bind(Address);
                 var poller = new ZmqPoller();
@@ -294,6 +321,8 @@ public sealed class Receiver : IDisposable
             catch
             {
                 socket.Dispose();
+                _zap?.Dispose();
+                _zap = null;
                 throw;
             }
 

@@ -30,6 +30,7 @@ public sealed class Sender : IDisposable
     private readonly ArrayBufferWriter<byte> _header = new(256);
     private ZmqSocket? _socket;
     private bool _disposed;
+    private global::Savant.Native.Savant.SavantCurve? _curve;
 
     /// <summary>Creates a sender for <paramref name="address"/> (any libzmq endpoint). Nothing is connected until the
     /// first send or <see cref="Setup"/>.</summary>
@@ -55,6 +56,25 @@ public sealed class Sender : IDisposable
 
     /// <summary>The underlying PUB socket, created on demand (for socket options such as the high-water mark).</summary>
     public ZmqSocket Socket => EnsureSocket();
+
+    /// <summary>CURVE client settings (an extension; see <see cref="Savant.SavantCurve"/>): the sender connects, so it is
+    /// a client of a CURVE <see cref="Receiver"/>. Set it before the first send or <see cref="Setup"/>; null (default)
+    /// is plaintext, as SLEAP.</summary>
+    /// <exception cref="InvalidOperationException">The socket already exists, or the settings are for a server.</exception>
+    public global::Savant.Native.Savant.SavantCurve? Curve
+    {
+        get => _curve;
+        set
+        {
+            if (_socket is not null)
+            {
+                throw new InvalidOperationException("Set Curve before Setup or the first send: the socket is already connected.");
+            }
+
+            value?.CheckRole(bind: false);
+            _curve = value;
+        }
+    }
 
     /// <summary>Creates the PUB socket and connects it. Idempotent.</summary>
     public void Setup() => EnsureSocket();
@@ -174,6 +194,7 @@ public sealed class Sender : IDisposable
             var socket = _context.CreateSocket(ZmqSocketType.Pub);
             try
             {
+                _curve?.Apply(socket);
                 socket.Connect(Address);
             }
             catch

@@ -139,27 +139,12 @@ public sealed unsafe class ZmqSocket : IDisposable
         var handle = Handle;
         fixed (byte* p = data)
         {
-            while (true)
+            bool sent;
+            while (!ErrorMapping.Finished(Libzmq.Send(handle, p, (nuint)data.Length, (int)flags), "send", out sent))
             {
-                int rc = Libzmq.Send(handle, p, (nuint)data.Length, (int)flags);
-                if (rc != -1)
-                {
-                    return true;
-                }
-
-                int errno = ErrorMapping.LastErrno();
-                if (errno == ErrorMapping.EINTR)
-                {
-                    continue;
-                }
-
-                if (errno == ErrorMapping.EAGAIN)
-                {
-                    return false;
-                }
-
-                ErrorMapping.Throw(errno, "send");
             }
+
+            return sent;
         }
     }
 
@@ -279,54 +264,35 @@ public sealed unsafe class ZmqSocket : IDisposable
             ErrorMapping.Throw(errno, "zmq_msg_init_data");
         }
 
-        while (true)
+        bool sent = false;
+        try
         {
-            if (Libzmq.MsgSend(msg, handle, (int)flags) != -1)
+            while (!ErrorMapping.Finished(Libzmq.MsgSend(msg, handle, (int)flags), "send", out sent))
             {
-                return true;
             }
-
-            int errno = ErrorMapping.LastErrno();
-            if (errno == ErrorMapping.EINTR)
-            {
-                continue;
-            }
-
-            // Not queued: the caller keeps the owner; closing runs the free callback, which unpins and recycles.
-            state.KeepOwnerOnRelease();
-            Libzmq.MsgClose(msg);
-            if (errno == ErrorMapping.EAGAIN)
-            {
-                return false;
-            }
-
-            ErrorMapping.Throw(errno, "send");
         }
+        finally
+        {
+            if (!sent)
+            {
+                // Not queued: the caller keeps the owner; closing runs the free callback, which unpins and recycles.
+                state.KeepOwnerOnRelease();
+                Libzmq.MsgClose(msg);
+            }
+        }
+
+        return sent;
     }
 
     private bool SendMsg(ZmqMsg* msg, ZmqSendFlags flags)
     {
         var handle = Handle;
-        while (true)
+        bool sent;
+        while (!ErrorMapping.Finished(Libzmq.MsgSend(msg, handle, (int)flags), "send", out sent))
         {
-            if (Libzmq.MsgSend(msg, handle, (int)flags) != -1)
-            {
-                return true;
-            }
-
-            int errno = ErrorMapping.LastErrno();
-            if (errno == ErrorMapping.EINTR)
-            {
-                continue;
-            }
-
-            if (errno == ErrorMapping.EAGAIN)
-            {
-                return false;
-            }
-
-            ErrorMapping.Throw(errno, "send");
         }
+
+        return sent;
     }
 
     // ---------------------------------------------------------------- receive
@@ -412,55 +378,26 @@ public sealed unsafe class ZmqSocket : IDisposable
         var handle = Handle;
         fixed (byte* p = buffer)
         {
-            while (true)
+            int rc;
+            bool received;
+            while (!ErrorMapping.Finished(rc = Libzmq.Recv(handle, p, (nuint)buffer.Length, (int)flags), "receive", out received))
             {
-                int rc = Libzmq.Recv(handle, p, (nuint)buffer.Length, (int)flags);
-                if (rc != -1)
-                {
-                    frameSize = rc;
-                    return true;
-                }
-
-                int errno = ErrorMapping.LastErrno();
-                if (errno == ErrorMapping.EINTR)
-                {
-                    continue;
-                }
-
-                frameSize = 0;
-                if (errno == ErrorMapping.EAGAIN)
-                {
-                    return false;
-                }
-
-                ErrorMapping.Throw(errno, "receive");
             }
+
+            frameSize = received ? rc : 0;
+            return received;
         }
     }
 
     private bool ReceiveMsg(ZmqMsg* msg, int flags)
     {
         var handle = Handle;
-        while (true)
+        bool received;
+        while (!ErrorMapping.Finished(Libzmq.MsgRecv(msg, handle, flags), "receive", out received))
         {
-            if (Libzmq.MsgRecv(msg, handle, flags) != -1)
-            {
-                return true;
-            }
-
-            int errno = ErrorMapping.LastErrno();
-            if (errno == ErrorMapping.EINTR)
-            {
-                continue;
-            }
-
-            if (errno == ErrorMapping.EAGAIN)
-            {
-                return false;
-            }
-
-            ErrorMapping.Throw(errno, "receive");
         }
+
+        return received;
     }
 
     // ---------------------------------------------------------------- options

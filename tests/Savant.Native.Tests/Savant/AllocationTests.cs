@@ -44,7 +44,9 @@ public sealed class AllocationTests : SavantTestBase
             Receive();
         }
 
+        long decodeOnly = MeasureDecode(message);
         long writerBytes = 0, readerBytes = 0;
+        long[] perMessage = new long[Measured];
         for (int i = 0; i < Measured; i++)
         {
             long a = GC.GetAllocatedBytesForCurrentThread();
@@ -54,6 +56,7 @@ public sealed class AllocationTests : SavantTestBase
             long c = GC.GetAllocatedBytesForCurrentThread();
             writerBytes += b - a;
             readerBytes += c - b;
+            perMessage[i] = c - b;
         }
 
         Assert.That(tracker.Wait(TimeSpan.FromSeconds(10)), Is.True);
@@ -62,9 +65,12 @@ public sealed class AllocationTests : SavantTestBase
         Assert.That(writerBytes, Is.Zero, $"writer allocated {(double)writerBytes / Measured:F1} B per message");
         // The reader's only per-message allocations are the protobuf object graph of the decoded envelope
         // (Message + UserData + the three strings); frames, the multipart message and the result object are pooled.
-        long decodeOnly = MeasureDecode(message);
-        TestContext.Out.WriteLine($"protobuf decode alone: {decodeOnly} B/message");
-        Assert.That(readerPerMessage, Is.LessThanOrEqualTo(decodeOnly + 8), "the reader allocates more than the decoded message itself");
+        // A rare one-off (the runtime's own tiering work on this thread) is tolerated; a per-message cost is not.
+        Array.Sort(perMessage);
+        long median = perMessage[Measured / 2];
+        TestContext.Out.WriteLine($"protobuf decode alone: {decodeOnly} B/message; reader median {median} B, mean {readerPerMessage:F1} B");
+        Assert.That(median, Is.LessThanOrEqualTo(decodeOnly), "the reader allocates more than the decoded message itself");
+        Assert.That(readerPerMessage, Is.LessThanOrEqualTo(decodeOnly + 64), "the reader allocates more than the decoded message itself");
     }
 
     private static long MeasureDecode(Message template)

@@ -39,11 +39,13 @@ internal sealed class SequenceValidation
 
     public long Gaps { get; private set; }
 
-    public void Check(Message message)
+    /// <summary>Checks <paramref name="message"/>; returns the number of messages missing before it (0 if none).</summary>
+    public ulong Check(Message message)
     {
         var key = (message.SystemId, message.SequenceKey);
         _counters.TryGetValue(key, out ulong stored);
         ulong received = message.SeqId;
+        ulong gap = 0;
         if (received <= stored)
         {
             if (_logger.IsEnabled(LogLevel.Trace))
@@ -53,6 +55,7 @@ internal sealed class SequenceValidation
         }
         else if (received != stored + 1)
         {
+            gap = received - stored - 1;
             Gaps++;
             if (_logger.IsEnabled(LogLevel.Warning))
             {
@@ -68,5 +71,7 @@ internal sealed class SequenceValidation
         {
             _counters.Set(key, received);
         }
+
+        return gap;
     }
 }
