@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Savant.Native.Sockets;
 using Spectre.Console;
 
 namespace Savant.Native.Cli;
@@ -140,14 +141,11 @@ internal static class ProcessCounters
 
     public static int GcCount() => GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
 
+    /// <summary>The allocator settings in effect: the environment's glibc settings, or what the library applied.</summary>
     public static string MallocSettings()
     {
-        var settings = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(k => k.StartsWith("MALLOC_", StringComparison.Ordinal) || k.StartsWith("GLIBC_TUNABLES", StringComparison.Ordinal))
-            .OrderBy(k => k, StringComparer.Ordinal)
-            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}");
-        string joined = string.Join(' ', settings);
-        return joined.Length == 0 ? "glibc defaults" : joined;
+        string environment = NativeAllocator.DescribeEnvironment();
+        return environment.Length > 0 ? environment : NativeAllocator.Status;
     }
 }
 
