@@ -1,7 +1,10 @@
 /*
  * zmq_baseline - raw libzmq throughput baseline (C11).
  *
- * The writer sends [topic, payload] messages; the reader receives them with
+ * The writer sends [topic, payload] messages (with --body-size B:
+ * [topic, body, payload], the frame layout of a Savant message whose
+ * serialized envelope is B bytes; the body is constant, no encoding is done);
+ * the reader receives them with
  * zmq_msg_recv (no copy), verifies the payload pattern and counts.  The
  * writer can send by copy (zmq_send) or zero-copy (zmq_msg_init_data over a
  * ring of K preallocated, pre-touched buffers released by libzmq's free
@@ -63,6 +66,7 @@ typedef struct {
     enum verify verify;
     const char *topic;
     int warmup_ms;
+    int body_size;           /* 0: [topic, payload]; B > 0: [topic, B-byte body, payload] */
 } opts_t;
 
 typedef struct {
@@ -168,7 +172,7 @@ static void usage(FILE *f) {
             "                    --endpoint URL [--bind|--connect] [--size BYTES] [--count N]\n"
             "                    [--mode copy|zerocopy] [--ring K] [--verify none|sample|full]\n"
             "                    [--timeout-ms T] [--hwm N] [--io-threads N] [--topic T]\n"
-            "                    [--warmup-ms MS] [--json]\n"
+            "                    [--warmup-ms MS] [--body-size B] [--json]\n"
             "       zmq_baseline --inproc-pair --pattern P --endpoint URL [same options]\n"
             "                    (writer and reader as two threads of one process; reader binds)\n"
             "defaults: --size 6220800 --count 1000 --mode copy --ring 8 --verify sample\n"
@@ -282,6 +286,9 @@ static void parse_args(int argc, char **argv, opts_t *o) {
         } else if (!strcmp(a, "--warmup-ms")) {
             NEED();
             if (parse_int(v, 0, 60000, &o->warmup_ms)) USAGE_ERR("--warmup-ms must be in [0, 60000], got '%s'", v);
+        } else if (!strcmp(a, "--body-size")) {
+            NEED();
+            if (parse_int(v, 0, 1 << 20, &o->body_size)) USAGE_ERR("--body-size must be in [0, 1048576], got '%s'", v);
         } else if (!strcmp(a, "--json")) {
             o->json = 1;
         } else if (!strcmp(a, "--inproc-pair")) {
@@ -394,6 +401,12 @@ static void run_writer(void *ctx, const opts_t *o, int bind, result_t *r) {
     void *s = open_socket(ctx, o, 1, bind, r);
     if (!s) return;
     size_t tlen = strlen(o->topic);
+    uint8_t *body = NULL;
+    if (o->body_size > 0) {
+        body = malloc((size_t)o->body_size);
+        if (!body) { r->error = 1; snprintf(r->error_text, sizeof r->error_text, "out of memory"); zmq_close(s); return; }
+        for (int k = 0; k < o->body_size; k++) body[k] = (uint8_t)(k * 7 + 1);
+    }
     int nslots = o->zerocopy ? o->ring : 1;
     slot_t *slots = calloc((size_t)nslots, sizeof *slots);
     if (!slots) { r->error = 1; snprintf(r->error_text, sizeof r->error_text, "out of memory"); zmq_close(s); return; }
@@ -428,6 +441,11 @@ static void run_writer(void *ctx, const opts_t *o, int bind, result_t *r) {
             break;
         }
         if (rc != 0) { set_err(r, "send topic"); if (zmq_errno() == EAGAIN) r->timed_out = 1; break; }
+        if (body) {
+            /* after the first part libzmq accepts the rest of the message */
+            do rc = send_frame_copy(s, body, (size_t)o->body_size, ZMQ_SNDMORE); while (rc < 0 && zmq_errno() == EINTR);
+            if (rc < 0) { set_err(r, "send body"); break; }
+        }
         if (o->zerocopy) {
             zmq_msg_t m;
             atomic_store_explicit(&sl->busy, 1, memory_order_relaxed);
@@ -470,6 +488,7 @@ static void run_writer(void *ctx, const opts_t *o, int bind, result_t *r) {
         }
     }
 out:
+    free(body);
     zmq_close(s); /* linger 2 s: lets the end marker leave */
     /* the ring is freed by free_ring() after zmq_ctx_term */
 }
@@ -508,22 +527,25 @@ static void run_reader(void *ctx, const opts_t *o, int bind, result_t *r) {
         }
         int base = has_rid ? 1 : 0;
         int is_end = 0;
-        if (n == base + 2) {
-            zmq_msg_t *topic = &parts[base], *body = &parts[base + 1];
-            if (zmq_msg_size(topic) == strlen(END_TOPIC) && !memcmp(zmq_msg_data(topic), END_TOPIC, strlen(END_TOPIC))) {
-                is_end = 1;
-                if (zmq_msg_size(body) == 8) expected = get_u64(zmq_msg_data(body));
-            } else {
-                uint64_t seq = 0;
-                size_t sz = zmq_msg_size(body);
-                if (!check_payload(zmq_msg_data(body), sz, o->verify, &seq)) r->corrupt++;
-                else {
-                    if (last_seq != UINT64_MAX && seq <= last_seq) r->out_of_order++;
-                    last_seq = seq;
-                }
-                r->messages++;
-                r->bytes += sz;
+        zmq_msg_t *topic = &parts[base];
+        int is_marker = n == base + 2 && zmq_msg_size(topic) == strlen(END_TOPIC) &&
+                        !memcmp(zmq_msg_data(topic), END_TOPIC, strlen(END_TOPIC));
+        int data_frames = o->body_size > 0 ? 3 : 2; /* [topic, (body,) payload] */
+        if (is_marker) {
+            is_end = 1;
+            if (zmq_msg_size(&parts[base + 1]) == 8) expected = get_u64(zmq_msg_data(&parts[base + 1]));
+        } else if (n == base + data_frames && n <= 4 &&
+                   (o->body_size == 0 || zmq_msg_size(&parts[base + 1]) == (size_t)o->body_size)) {
+            zmq_msg_t *payload = &parts[n - 1];
+            uint64_t seq = 0;
+            size_t sz = zmq_msg_size(payload);
+            if (!check_payload(zmq_msg_data(payload), sz, o->verify, &seq)) r->corrupt++;
+            else {
+                if (last_seq != UINT64_MAX && seq <= last_seq) r->out_of_order++;
+                last_seq = seq;
             }
+            r->messages++;
+            r->bytes += sz;
         } else {
             r->corrupt++; /* wrong frame count */
             r->messages++;
@@ -596,11 +618,11 @@ static void report(const opts_t *o, result_t *r, int bind) {
                 ",\"gb_per_s\":%.4f,\"lost\":%" PRIu64 ",\"corrupt\":%" PRIu64 ",\"out_of_order\":%" PRIu64
                 ",\"minor_faults\":%ld,\"minor_faults_per_msg\":%.2f,\"major_faults\":%ld"
                 ",\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"rusage_scope\":\"%s\",\"eos_received\":%s"
-                ",\"timed_out\":%s,\"malloc_env\":",
+                ",\"timed_out\":%s,\"body_size\":%d,\"malloc_env\":",
                 bind ? "true" : "false", o->zerocopy ? "zerocopy" : "copy", o->zerocopy ? o->ring : 0,
                 verify_names[o->verify], size_shown, r->messages, r->bytes, secs, mps, gbps, r->lost, r->corrupt,
                 r->out_of_order, minflt, fpm, majflt, us, ss, r->rusage_who == RUSAGE_SELF ? "process" : "thread",
-                r->eos_received ? "true" : "false", r->timed_out ? "true" : "false");
+                r->eos_received ? "true" : "false", r->timed_out ? "true" : "false", o->body_size);
         json_str(f, menv);
         fprintf(f, ",\"error\":");
         if (r->error) json_str(f, r->error_text);
