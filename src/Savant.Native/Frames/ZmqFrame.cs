@@ -35,7 +35,7 @@ public sealed unsafe class ZmqFrame : MemoryManager<byte>, IDisposable
     /// <summary>Rents an empty frame (length 0) from the shared pool.</summary>
     public static ZmqFrame Rent()
     {
-        var frame = s_pool.TryRent() ?? new ZmqFrame();
+        var frame = ThreadCache<ZmqFrame>.TryPop() ?? s_pool.TryRent() ?? new ZmqFrame();
         frame._inUse = 1;
         frame._handle.MarkInUse(true);
         return frame;
@@ -145,7 +145,7 @@ public sealed unsafe class ZmqFrame : MemoryManager<byte>, IDisposable
         var msg = _handle.Msg;
         Libzmq.MsgClose(msg);
         Libzmq.MsgInit(msg);
-        if (!s_pool.TryReturn(this))
+        if (!ThreadCache<ZmqFrame>.TryPush(this) && !s_pool.TryReturn(this))
         {
             _handle.Dispose();
         }

@@ -29,7 +29,7 @@ public sealed class ZmqMessage : IReadOnlyList<ZmqFrame>, IDisposable
     /// <summary>Rents an empty message from the shared pool; <see cref="Dispose()"/> returns it.</summary>
     public static ZmqMessage Rent()
     {
-        var message = s_pool.TryRent() ?? new ZmqMessage(pooled: true);
+        var message = ThreadCache<ZmqMessage>.TryPop() ?? s_pool.TryRent() ?? new ZmqMessage(pooled: true);
         message._rented = 1;
         return message;
     }
@@ -78,7 +78,7 @@ public sealed class ZmqMessage : IReadOnlyList<ZmqFrame>, IDisposable
     public void Dispose()
     {
         Clear();
-        if (_pooled && Interlocked.Exchange(ref _rented, 0) == 1)
+        if (_pooled && Interlocked.Exchange(ref _rented, 0) == 1 && !ThreadCache<ZmqMessage>.TryPush(this))
         {
             s_pool.TryReturn(this);
         }

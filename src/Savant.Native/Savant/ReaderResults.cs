@@ -307,7 +307,7 @@ public sealed class ReaderResultMessage : ReaderResult
 
     internal static ReaderResultMessage Rent(ZmqMessage frames, Message message, int topicIndex, int dataIndex, int dataCount, long sequenceGap = 0)
     {
-        var result = s_pool.TryRent() ?? new ReaderResultMessage();
+        var result = ThreadCache<ReaderResultMessage>.TryPop() ?? s_pool.TryRent() ?? new ReaderResultMessage();
         result._frames = frames;
         result._message = message;
         result._topicIndex = topicIndex;
@@ -363,6 +363,9 @@ public sealed class ReaderResultMessage : ReaderResult
 
         _message = null;
         frames.Dispose();
-        s_pool.TryReturn(this);
+        if (!ThreadCache<ReaderResultMessage>.TryPush(this))
+        {
+            s_pool.TryReturn(this);
+        }
     }
 }

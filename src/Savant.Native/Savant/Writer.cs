@@ -36,6 +36,7 @@ public sealed class Writer : IDisposable
     private readonly Lock _lock = new();
     private readonly ZmqMessage _reply = new();
     private readonly SequenceNumbering _sequence = new();
+    private readonly ScratchBuffer _scratch = new();
     private ZmqContext? _ownedContext;
     private ZmqSocket? _socket;
     private Security.ZapAuthenticator? _zap;
@@ -230,7 +231,7 @@ public sealed class Writer : IDisposable
                 throw new InvalidOperationException(_disposed ? "Writer is disposed." : "Writer is not started.");
             }
 
-            var body = Serialize(message, restore: false, out int bodyLength);
+            var body = Serialize(message, restore: false, out int bodyLength, _scratch, Socket.ZeroCopyThreshold);
             return SendSerialized(topic, body, bodyLength, message.IsEndOfStream, extras);
         }
     }
@@ -238,7 +239,12 @@ public sealed class Writer : IDisposable
     /// <summary>Writes system id and the next sequence id into <paramref name="message"/> and serializes it into a pooled
     /// pinned buffer. With <paramref name="restore"/> the message's own ids are put back afterwards (non-blocking writer:
     /// the caller's object is not modified). Not thread-safe: callers serialise.</summary>
-    internal IMemoryOwner<byte> Serialize(Message message, bool restore, out int length)
+    internal IMemoryOwner<byte> Serialize(Message message, bool restore, out int length) =>
+        Serialize(message, restore, out length, null, 0);
+
+    /// <summary>As <see cref="Serialize(Message, bool, out int)"/>; a body shorter than <paramref name="copyBelow"/> bytes
+    /// (which the send copies) goes into <paramref name="scratch"/> instead of a pooled buffer.</summary>
+    private IMemoryOwner<byte> Serialize(Message message, bool restore, out int length, ScratchBuffer? scratch, int copyBelow)
     {
         string systemId = _systemId ?? throw new InvalidOperationException("Writer is not started.");
         string oldSystemId = message.SystemId;
@@ -248,7 +254,7 @@ public sealed class Writer : IDisposable
         try
         {
             length = message.CalculateSize();
-            var owner = PinnedMemoryPool.Shared.Rent(length);
+            IMemoryOwner<byte> owner = scratch is not null && length < copyBelow ? scratch.Reserve(length) : PinnedMemoryPool.Shared.Rent(length);
             message.WriteTo(owner.Memory.Span[..length]);
             return owner;
         }
@@ -438,5 +444,29 @@ internal readonly ref struct Extras
 
             return total;
         }
+    }
+}
+
+/// <summary>A writer's reusable buffer for message bodies that are sent by copy: <see cref="Dispose"/> keeps it.</summary>
+internal sealed class ScratchBuffer : IMemoryOwner<byte>
+{
+    private byte[] _buffer = new byte[1024];
+
+    public Memory<byte> Memory => _buffer;
+
+    /// <summary>Makes room for <paramref name="length"/> bytes and returns this buffer.</summary>
+    public ScratchBuffer Reserve(int length)
+    {
+        if (_buffer.Length < length)
+        {
+            _buffer = new byte[Math.Max(length, _buffer.Length * 2)];
+        }
+
+        return this;
+    }
+
+    /// <summary>Does nothing: the buffer stays with its writer.</summary>
+    public void Dispose()
+    {
     }
 }

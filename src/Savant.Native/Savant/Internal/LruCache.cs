@@ -1,18 +1,21 @@
 namespace Savant.Native.Savant.Internal;
 
 /// <summary>A least-recently-used map. Lookups refresh recency; inserting into a full cache evicts the least recently
-/// used entry and reuses its node, so the steady state allocates nothing. Not thread-safe.</summary>
+/// used entry and reuses its node, so the steady state allocates nothing. A lookup of the most recently used key (one
+/// stream sending in a loop) is answered by comparing it with that entry, without hashing. Not thread-safe.</summary>
 internal sealed class LruCache<TKey, TValue>
     where TKey : notnull
 {
     private readonly Dictionary<TKey, LinkedListNode<Entry>> _map;
     private readonly LinkedList<Entry> _order = new();
+    private readonly IEqualityComparer<TKey> _comparer;
 
     public LruCache(int capacity, IEqualityComparer<TKey>? comparer = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Capacity = capacity;
-        _map = new Dictionary<TKey, LinkedListNode<Entry>>(Math.Min(capacity, 1024), comparer);
+        _comparer = comparer ?? EqualityComparer<TKey>.Default;
+        _map = new Dictionary<TKey, LinkedListNode<Entry>>(Math.Min(capacity, 1024), _comparer);
     }
 
     public int Capacity { get; }
@@ -21,6 +24,13 @@ internal sealed class LruCache<TKey, TValue>
 
     public bool TryGetValue(TKey key, out TValue value)
     {
+        var first = _order.First;
+        if (first is not null && _comparer.Equals(first.Value.Key, key))
+        {
+            value = first.Value.Value;
+            return true;
+        }
+
         if (_map.TryGetValue(key, out var node))
         {
             Touch(node);
@@ -54,6 +64,13 @@ internal sealed class LruCache<TKey, TValue>
 
     public void Set(TKey key, TValue value)
     {
+        var first = _order.First;
+        if (first is not null && _comparer.Equals(first.Value.Key, key))
+        {
+            first.Value = new Entry(first.Value.Key, value);
+            return;
+        }
+
         if (_map.TryGetValue(key, out var node))
         {
             node.Value = new Entry(key, value);

@@ -12,6 +12,10 @@ internal sealed class RoutingIdFilter
     private readonly Dictionary<byte[], byte[]> _current = new(ByteArrayComparer.Instance);
     private readonly LruCache<byte[], bool> _expired;
 
+    // The last allowed (topic, current routing id) pair: a stream from one writer is checked by two comparisons.
+    private byte[]? _lastTopic;
+    private byte[]? _lastRoutingId;
+
     public RoutingIdFilter(int capacity)
     {
         _expired = new LruCache<byte[], bool>(capacity, ByteArrayComparer.Instance);
@@ -22,15 +26,24 @@ internal sealed class RoutingIdFilter
     /// <summary>Whether a message for <paramref name="topic"/> from <paramref name="routingId"/> is allowed.</summary>
     public bool Allow(ReadOnlySpan<byte> topic, ReadOnlySpan<byte> routingId)
     {
+        if (_lastTopic is not null && topic.SequenceEqual(_lastTopic) && routingId.SequenceEqual(_lastRoutingId))
+        {
+            return true;
+        }
+
         var lookup = _current.GetAlternateLookup<ReadOnlySpan<byte>>();
         if (!lookup.TryGetValue(topic, out byte[]? topicKey, out byte[]? current))
         {
-            _current.Add(topic.ToArray(), routingId.ToArray());
+            topicKey = topic.ToArray();
+            current = routingId.ToArray();
+            _current.Add(topicKey, current);
+            Remember(topicKey, current);
             return true;
         }
 
         if (routingId.SequenceEqual(current))
         {
+            Remember(topicKey, current);
             return true;
         }
 
@@ -43,8 +56,16 @@ internal sealed class RoutingIdFilter
         }
 
         _expired.Set(MakePair(topic, current), true);
-        _current[topicKey] = routingId.ToArray();
+        current = routingId.ToArray();
+        _current[topicKey] = current;
+        Remember(topicKey, current);
         return true;
+    }
+
+    private void Remember(byte[] topic, byte[] routingId)
+    {
+        _lastTopic = topic;
+        _lastRoutingId = routingId;
     }
 
     private static byte[] MakePair(ReadOnlySpan<byte> topic, ReadOnlySpan<byte> routingId)
