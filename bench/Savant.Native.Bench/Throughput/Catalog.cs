@@ -1,4 +1,5 @@
 using System.Globalization;
+using Google.Protobuf;
 using Savant.Native.Sockets;
 
 namespace Savant.Native.Bench.Throughput;
@@ -130,13 +131,55 @@ public static class CaseCatalog
 
     private static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Messages per run over ipc/tcp: about a second each for the fast systems on a 2-core machine.</summary>
     public static long CountFor(int size, Orchestrator.Options o)
+    {
+        long n = size <= 4096 ? (o.Quick ? 20_000 : 100_000)
+            : size <= 262_144 ? (o.Quick ? 500 : 6_000)
+            : (o.Quick ? 40 : 400);
+        return Math.Max(5, (long)(n * o.CountScale));
+    }
+
+    /// <summary>Messages per in-process run. Pointer passing is 10-100x faster than a socket, so 5× (up to 64 KiB) or 20×
+    /// the first socket counts (100,000 / 3,000 / 150; quick as <see cref="CountFor"/>) keep a run above start-up noise.
+    /// They were not raised with the socket counts: the slowest in-process system (NetMQ's default pool, ~60 frames/s at
+    /// 6 MB) must finish within the case timeout.</summary>
+    public static long InprocCountFor(int size, Orchestrator.Options o)
     {
         long n = size <= 4096 ? (o.Quick ? 20_000 : 100_000)
             : size <= 262_144 ? (o.Quick ? 500 : 3_000)
             : (o.Quick ? 40 : 150);
+        n *= size > 65536 ? 20 : 5;
         return Math.Max(5, (long)(n * o.CountScale));
     }
+
+    /// <summary>Messages per Savant REQ→REP run: one round trip per message, so far fewer (~1-2 s per run).</summary>
+    public static long ReqRepCountFor(int size, Orchestrator.Options o)
+    {
+        long n = size <= 4096 ? (o.Quick ? 2_000 : 10_000)
+            : size <= 262_144 ? (o.Quick ? 200 : 1_000)
+            : (o.Quick ? 20 : 200);
+        return Math.Max(5, (long)(n * o.CountScale));
+    }
+
+    /// <summary>
+    /// The size of the <c>Message</c> frame the C# Savant writer sends with sequence id <paramref name="seq"/>:
+    /// <see cref="SavantWorker.CreateFrame"/> with what <c>Writer.Serialize</c> sets (system id = a UUID v4 string, seq id)
+    /// and the pts the worker sets (seq − 1), serialized. Seq id and pts are varints, so the size grows by a byte each at
+    /// 128 and 16,384 (144 B at seq 20, 146 B at seq 1,000, 148 B at seq 50,000; at seq 1 the pts 0 is not written at all).
+    /// </summary>
+    public static int SavantEnvelopeSize(ulong seq)
+    {
+        var message = SavantWorker.CreateFrame();
+        message.SystemId = Guid.NewGuid().ToString();
+        message.SeqId = seq;
+        message.VideoFrame.Pts = (long)seq - 1;
+        return message.ToByteArray().Length;
+    }
+
+    /// <summary>The C baseline's <c>--body-size</c> for the "Savant framing" rows at <paramref name="size"/>: the envelope
+    /// of the middle message of a C# Savant run of that size, whose varint lengths most of the run shares.</summary>
+    public static int EnvelopeSizeFor(int size, Orchestrator.Options o) => SavantEnvelopeSize((ulong)Math.Max(1, CountFor(size, o) / 2));
 
     private static int RingFor(int size) => size >= 1 << 20 ? 8 : 64;
 
@@ -152,20 +195,19 @@ public static class CaseCatalog
         {
             foreach (int size in o.Sizes)
             {
-                long n = CountFor(size, o);
                 if (t == "inproc")
                 {
-                    // Pointer passing is 10-100x faster than a socket: more messages keep a run above start-up noise.
-                    n *= size > 65536 ? 20 : 5;
-                }
-
-                if (t == "inproc")
-                {
-                    AddInproc(all, env, size, n);
+                    AddInproc(all, env, size, InprocCountFor(size, o));
                 }
                 else
                 {
-                    AddStream(all, env, t, size, n);
+                    AddStream(all, env, t, size, CountFor(size, o), EnvelopeSizeFor(size, o));
+                    if (size != 131072)
+                    {
+                        // Savant socket pairs beyond DEALER→ROUTER (1 KiB and 6 MB; 128 KiB adds time, not insight).
+                        AddSavantPattern(all, env, t, size, "pub-sub", CountFor(size, o));
+                        AddSavantPattern(all, env, t, size, "req-rep", ReqRepCountFor(size, o));
+                    }
                 }
             }
         }
@@ -191,7 +233,7 @@ public static class CaseCatalog
 
     private static ProcSpec C(BenchEnvironment env, IEnumerable<string> args, IReadOnlyDictionary<string, string>? e = null) => new(env.Baseline, [.. args], e);
 
-    private static void AddStream(List<Case> all, BenchEnvironment env, string t, int size, long n)
+    private static void AddStream(List<Case> all, BenchEnvironment env, string t, int size, long n, int envelope)
     {
         string sz = S(size), cnt = S(n), ring = S(RingFor(size));
         bool large = size > 65536;
@@ -201,6 +243,10 @@ public static class CaseCatalog
             string[] Cw(string e, string mode) => ["--role", "writer", "--pattern", "dealer-router", "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", "--verify", _verifyNative, "--json"];
             all.Add(new Case("C libzmq, copy", "c", "copy", t, size, n, e => C(env, Cr(e)), e => C(env, Cw(e, "copy"))));
             all.Add(new Case("C libzmq, zero-copy", "c", "zerocopy", t, size, n, e => C(env, Cr(e)), e => C(env, Cw(e, "zerocopy"))));
+            // [topic, B-byte constant body, payload]: the Savant frame layout without encoding work, B = the C# writer's envelope.
+            string body = S(envelope);
+            all.Add(new Case("C libzmq, copy, Savant framing", "c", "copy", t, size, n,
+                e => C(env, [.. Cr(e), "--body-size", body]), e => C(env, [.. Cw(e, "copy"), "--body-size", body])));
             if (large)
             {
                 all.Add(new Case("C libzmq, zero-copy, malloc env", "c", "zerocopy", t, size, n, e => C(env, Cr(e), MallocEnv), e => C(env, Cw(e, "zerocopy"), MallocEnv)));
@@ -219,23 +265,24 @@ public static class CaseCatalog
                 e => Self(env, Lr(e, "--preset", "video")), e => Self(env, Lw(e, "zerocopy", "--preset", "video"))));
         }
 
-        // Savant protocol. The Rust peer's rate at large sizes is ~20 msg/s: fewer messages keep runs short.
-        long rn = size > 1 << 20 ? Math.Max(5, n / 3) : n;
+        // Savant protocol. C# -> C# runs the full count; the Rust peer's rate at large sizes is ~20 msg/s, so every pair
+        // with the Rust peer gets a third at 6 MB to keep runs short.
+        long rn = RustCount(size, n);
         string rcnt = S(rn);
-        string[] Sr(string e) => ["--system", "savant", "--role", "reader", "--endpoint", e, "--size", sz, "--count", rcnt, "--timeout-ms", "15000", "--verify", _verify];
-        string[] Sw(string e) => ["--system", "savant", "--role", "writer", "--endpoint", e, "--size", sz, "--count", rcnt, "--mode", "zerocopy", "--ring", ring, "--timeout-ms", "10000", "--verify", _verify];
+        string[] Sr(string e, string c) => ["--system", "savant", "--role", "reader", "--endpoint", e, "--size", sz, "--count", c, "--timeout-ms", "15000", "--verify", _verify];
+        string[] Sw(string e, string c) => ["--system", "savant", "--role", "writer", "--endpoint", e, "--size", sz, "--count", c, "--mode", "zerocopy", "--ring", ring, "--timeout-ms", "10000", "--verify", _verify];
         string[] Rr(string e) => ["reader", "--url", $"router+bind:{e}", "--count", rcnt, "--timeout-ms", "15000", "--json", "--verify", _verifyNative];
         string[] Rw(string e) => ["writer", "--url", $"dealer+connect:{e}", "--count", rcnt, "--size", sz, "--eos", "--json", "--verify", _verifyNative, "--send-timeout-ms", "10000", "--receive-timeout-ms", "15000"];
-        all.Add(new Case("Savant C# -> C# (Writer/Reader)", "savant", "zerocopy", t, size, rn, e => Self(env, Sr(e)), e => Self(env, Sw(e))));
-        all.Add(new Case("Savant C# -> C# (NonBlocking)", "savant", "zerocopy", t, size, rn,
-            e => Self(env, [.. Sr(e), "--api", "nonblocking"]), e => Self(env, [.. Sw(e), "--api", "nonblocking"])));
-        all.Add(new Case("Savant C# -> C# (async)", "savant", "zerocopy", t, size, rn,
-            e => Self(env, [.. Sr(e), "--api", "async"]), e => Self(env, [.. Sw(e), "--api", "async"])));
+        all.Add(new Case("Savant C# -> C# (Writer/Reader)", "savant", "zerocopy", t, size, n, e => Self(env, Sr(e, cnt)), e => Self(env, Sw(e, cnt))));
+        all.Add(new Case("Savant C# -> C# (NonBlocking)", "savant", "zerocopy", t, size, n,
+            e => Self(env, [.. Sr(e, cnt), "--api", "nonblocking"]), e => Self(env, [.. Sw(e, cnt), "--api", "nonblocking"])));
+        all.Add(new Case("Savant C# -> C# (async)", "savant", "zerocopy", t, size, n,
+            e => Self(env, [.. Sr(e, cnt), "--api", "async"]), e => Self(env, [.. Sw(e, cnt), "--api", "async"])));
         if (env.HasRust)
         {
             all.Add(new Case("Savant Rust -> Rust (savant-peer)", "savant", "copy", t, size, rn, e => new ProcSpec(env.RustPeer, Rr(e)), e => new ProcSpec(env.RustPeer, Rw(e))));
-            all.Add(new Case("Savant C# -> Rust", "savant", "zerocopy", t, size, rn, e => new ProcSpec(env.RustPeer, Rr(e)), e => Self(env, Sw(e))));
-            all.Add(new Case("Savant Rust -> C#", "savant", "copy", t, size, rn, e => Self(env, Sr(e)), e => new ProcSpec(env.RustPeer, Rw(e))));
+            all.Add(new Case("Savant C# -> Rust", "savant", "zerocopy", t, size, rn, e => new ProcSpec(env.RustPeer, Rr(e)), e => Self(env, Sw(e, rcnt))));
+            all.Add(new Case("Savant Rust -> C#", "savant", "copy", t, size, rn, e => Self(env, Sr(e, rcnt)), e => new ProcSpec(env.RustPeer, Rw(e))));
         }
 
         if (t == "tcp")
@@ -244,6 +291,44 @@ public static class CaseCatalog
             string[] Nw(string e, string pool) => ["--system", "netmq", "--role", "writer", "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "10000", "--verify", _verify, "--netmq-pool", pool];
             all.Add(new Case("NetMQ, default (GC) pool", "netmq", "copy", t, size, n, e => Self(env, Nr(e, "gc")), e => Self(env, Nw(e, "gc"))));
             all.Add(new Case("NetMQ, BufferManager pool", "netmq", "copy", t, size, n, e => Self(env, Nr(e, "buffer")), e => Self(env, Nw(e, "buffer"))));
+        }
+    }
+
+    /// <summary>Messages for a pair with the Rust peer: a third at sizes above 1 MiB (its rate there is ~20-70 msg/s).</summary>
+    private static long RustCount(int size, long n) => size > 1 << 20 ? Math.Max(5, n / 3) : n;
+
+    /// <summary>Row names of the Savant pattern tables ("Savant PUB->SUB, C# -> C# (Writer/Reader)", …).</summary>
+    public static string PatternSystem(string pattern, bool rust) =>
+        $"Savant {(pattern == "pub-sub" ? "PUB->SUB" : "REQ->REP")}, {(rust ? "Rust -> Rust (savant-peer)" : "C# -> C# (Writer/Reader)")}";
+
+    /// <summary>
+    /// Savant PUB→SUB or REQ→REP: the blocking C# Writer/Reader and savant-peer on both sides; the reader binds, the
+    /// writer connects. PUB drops at the high-water mark and may drop the EOS (not acknowledged): the writers warm up
+    /// first (slow joiner), the readers stop on the EOS, on <c>--count</c> or after an idle timeout, and report
+    /// <c>lost</c> = count − received (a pub-sub run passes with loss, never with a corrupt payload). REQ→REP acknowledges
+    /// every message (one round trip each) and must lose nothing.
+    /// </summary>
+    private static void AddSavantPattern(List<Case> all, BenchEnvironment env, string t, int size, string pattern, long n)
+    {
+        string sz = S(size), cnt = S(n), ring = S(RingFor(size));
+        bool pubSub = pattern == "pub-sub";
+        var (wType, rType) = SavantWorker.SocketTypes(pattern);
+        int start = pubSub ? 1000 : 300; // the SUB should be bound before the PUB connects
+        string[] warm = pubSub ? ["--warmup-ms", "500"] : [];
+        string[] Sr(string e) => ["--system", "savant", "--role", "reader", "--pattern", pattern, "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "15000", "--verify", _verify];
+        string[] Sw(string e) => ["--system", "savant", "--role", "writer", "--pattern", pattern, "--endpoint", e, "--size", sz, "--count", cnt, "--mode", "zerocopy", "--ring", ring, "--timeout-ms", "10000", "--verify", _verify, .. warm];
+        all.Add(new Case(PatternSystem(pattern, rust: false), "savant", "zerocopy", t, size, n, e => Self(env, Sr(e)), e => Self(env, Sw(e)), start, pattern));
+        if (env.HasRust)
+        {
+            string rcnt = S(RustCount(size, n));
+            // pub: a 2 s close linger lets the queued tail leave (the default 100 ms would cut it at 6 MB).
+            string[] pubExtra = pubSub ? ["--warmup-ms", "500", "--linger-ms", "2000"] : [];
+            // sub: without the EOS the reader ends 4 s after the last message (--timeout-ms is its idle limit, also before
+            // the first message, which arrives ~1.5 s after the reader starts: start delay + warm-up).
+            string[] Rr(string e) => ["reader", "--url", $"{rType}+bind:{e}", "--count", rcnt, "--timeout-ms", pubSub ? "4000" : "15000", "--json", "--verify", _verifyNative];
+            string[] Rw(string e) => ["writer", "--url", $"{wType}+connect:{e}", "--count", rcnt, "--size", sz, "--eos", "--json", "--verify", _verifyNative,
+                "--send-timeout-ms", "10000", "--receive-timeout-ms", "15000", .. pubExtra];
+            all.Add(new Case(PatternSystem(pattern, rust: true), "savant", "copy", t, size, RustCount(size, n), e => new ProcSpec(env.RustPeer, Rr(e)), e => new ProcSpec(env.RustPeer, Rw(e)), start, pattern));
         }
     }
 

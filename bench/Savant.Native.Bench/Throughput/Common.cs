@@ -328,6 +328,9 @@ public sealed class WorkerOptions
     public string Mallopt { get; set; } = "auto";
     public string NetMqPool { get; set; } = "gc";
     public string Api { get; set; } = "blocking";
+
+    /// <summary>Savant socket pair: <c>dealer-router</c> (default), <c>pub-sub</c> or <c>req-rep</c> (writer type - reader type).</summary>
+    public string Pattern { get; set; } = "dealer-router";
     public double Rate { get; set; }
     public int WarmupMs { get; set; } = -1;
     public bool InprocPair { get; set; }
@@ -360,6 +363,7 @@ public sealed class WorkerOptions
                 case "--mallopt": o.Mallopt = Next(); break;
                 case "--netmq-pool": o.NetMqPool = Next(); break;
                 case "--api": o.Api = Next(); break;
+                case "--pattern": o.Pattern = Next(); break;
                 case "--rate": o.Rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--warmup-ms": o.WarmupMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--inproc-pair": o.InprocPair = true; break;
@@ -381,6 +385,16 @@ public sealed class WorkerOptions
         if (o.Api is not ("blocking" or "nonblocking" or "async"))
         {
             throw new ArgumentException("--api must be blocking, nonblocking or async");
+        }
+
+        if (o.Pattern is not ("dealer-router" or "pub-sub" or "req-rep"))
+        {
+            throw new ArgumentException("--pattern must be dealer-router, pub-sub or req-rep");
+        }
+
+        if (o.Pattern != "dealer-router" && o.System != "savant")
+        {
+            throw new ArgumentException("--pattern pub-sub|req-rep is for --system savant (the other systems run dealer-router)");
         }
 
         if (string.IsNullOrEmpty(o.Endpoint))

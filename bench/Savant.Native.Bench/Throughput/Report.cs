@@ -9,7 +9,7 @@ public static class Report
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public sealed record Stat(string System, string Family, string SendMode, string Transport, int Size, List<RunResult> Runs)
+    public sealed record Stat(string System, string Family, string SendMode, string Transport, int Size, List<RunResult> Runs, string Pattern = "dealer-router")
     {
         public List<RunResult> Good => Runs.Where(r => r.Ok).ToList();
         public double Median => Med(Good.Select(r => r.ReaderRate));
@@ -23,6 +23,13 @@ public static class Report
         public int Failed => Runs.Count(r => !r.Ok);
         private static double Z(double v) => double.IsNaN(v) ? 0 : v;
     }
+
+    /// <summary>The report table a row belongs to (also the orchestrator's interleaving group): 0 DEALER→ROUTER,
+    /// 1 Savant PUB→SUB, 2 Savant REQ→REP, 3 SLEAP PUB/SUB arrays.</summary>
+    public static int TableRank(string family, string pattern) =>
+        family == "sleap" ? 3 : pattern switch { "pub-sub" => 1, "req-rep" => 2, _ => 0 };
+
+    private static readonly string[] TableTitles = ["DEALER→ROUTER", "Savant PUB→SUB", "Savant REQ→REP", "SLEAP PUB/SUB arrays"];
 
     public static double Med(IEnumerable<double> values)
     {
@@ -46,6 +53,14 @@ public static class Report
 
     private static string Rate(double v) => double.IsNaN(v) ? "—" : v >= 10000 ? (v / 1000).ToString("F1", Inv) + "k" : v >= 100 ? v.ToString("F0", Inv) : v.ToString("F1", Inv);
 
+    /// <summary>Lost messages over all runs, with the share of what the writers sent (PUB drops at the high-water mark).</summary>
+    private static string LostText(Stat s)
+    {
+        double received = s.Runs.Sum(r => RunResult.Get(r.Reader, "messages") is var m && !double.IsNaN(m) ? m : 0);
+        double total = received + s.Lost;
+        return s.Lost == 0 || total <= 0 ? s.Lost.ToString(Inv) : $"{s.Lost.ToString(Inv)} ({(100.0 * s.Lost / total).ToString("F1", Inv)}%)";
+    }
+
     private static string F(double v, string fmt) => double.IsNaN(v) ? "—" : v.ToString(fmt, Inv);
 
     private static string Ratio(double a, double b) => double.IsNaN(a) || double.IsNaN(b) || b <= 0 ? "—" : (a / b).ToString("F2", Inv) + "×";
@@ -58,7 +73,7 @@ public static class Report
         string machine = env.Facts["machine"];
         string baseName = $"{stamp}-{machine}{(o.Quick ? "-quick" : "")}";
         var stats = results.GroupBy(r => (r.Case.Transport, r.Case.Size, r.Case.System))
-            .Select(g => new Stat(g.Key.System, g.First().Case.Family, g.First().Case.SendMode, g.Key.Transport, g.Key.Size, g.ToList()))
+            .Select(g => new Stat(g.Key.System, g.First().Case.Family, g.First().Case.SendMode, g.Key.Transport, g.Key.Size, g.ToList(), g.First().Case.Pattern))
             .ToList();
 
         var sb = new StringBuilder();
@@ -80,6 +95,11 @@ public static class Report
                 : "Every byte of every payload was verified (SLEAP arrays: sampled); ") +
             "a run with a corrupt or (except PUB/SUB) lost message counts as failed and is excluded from the median.");
         sb.AppendLine();
+        sb.AppendLine("Savant PUB→SUB and REQ→REP tables: the blocking C# `Writer`/`Reader` and `savant-peer` on both sides (reader binds, writer connects), " +
+            "`× Rust Savant` against Rust→Rust of the same pattern. PUB drops at the high-water mark and may drop the unacknowledged EOS: " +
+            "the writers warm up 500 ms first, a reader stops on the EOS, on its count or after an idle timeout, and `lost` = count − received " +
+            "(reported, not failed; a corrupt payload still fails the run). REQ→REP waits for an `OK` after every message (one round trip each; fewer messages per run).");
+        sb.AppendLine();
         sb.AppendLine("## Environment");
         sb.AppendLine();
         sb.AppendLine("| fact | value |");
@@ -96,20 +116,26 @@ public static class Report
         AppendAnchorTable(sb, stats);
         AppendTargets(sb, stats);
 
-        foreach (var g in stats.GroupBy(s => (s.Family == "sleap", s.Transport, s.Size)).OrderBy(g => g.Key))
+        foreach (var g in stats.GroupBy(s => (TableRank(s.Family, s.Pattern), s.Transport, s.Size)).OrderBy(g => g.Key))
         {
-            bool sleap = g.Key.Item1;
-            sb.AppendLine($"## {(sleap ? "SLEAP PUB/SUB arrays" : "DEALER→ROUTER")}, {g.Key.Transport}, {SizeText(g.Key.Size)}");
+            int rank = g.Key.Item1;
+            bool sleap = rank == 3, pattern = rank is 1 or 2;
+            sb.AppendLine($"## {TableTitles[rank]}, {g.Key.Transport}, {SizeText(g.Key.Size)}");
             sb.AppendLine();
             var list = g.ToList();
             double cCopy = list.FirstOrDefault(s => s.System == "C libzmq, copy")?.Median ?? double.NaN;
             double cZc = list.FirstOrDefault(s => s.System == "C libzmq, zero-copy")?.Median ?? double.NaN;
-            double rust = list.FirstOrDefault(s => s.System == "Savant Rust -> Rust (savant-peer)")?.Median ?? double.NaN;
+            double rust = list.FirstOrDefault(s => s.System.EndsWith("Rust -> Rust (savant-peer)", StringComparison.Ordinal))?.Median ?? double.NaN;
             double cPub = list.FirstOrDefault(s => s.System == "C libzmq PUB/SUB, zero-copy")?.Median ?? double.NaN;
             double py = list.FirstOrDefault(s => s.System == "SLEAP Python -> Python")?.Median ?? double.NaN;
             if (sleap)
             {
                 sb.AppendLine("| system | msg/s median [min–max] | GB/s | × C PUB/SUB | × Python→Python | lost (all runs) | r faults/msg (steady) | w faults/msg | r managed B/msg | r GCs | r CPU s (u+s) | runs ok |");
+                sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+            }
+            else if (pattern)
+            {
+                sb.AppendLine("| system | msg/s median [min–max] | GB/s | × Rust Savant | lost (all runs, share) | w faults/msg | r faults/msg (steady) | w managed B/msg | r managed B/msg | w/r GCs | w / r CPU s (u+s) | runs ok |");
                 sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
             }
             else
@@ -127,6 +153,10 @@ public static class Report
                 if (sleap)
                 {
                     sb.AppendLine($"| {s.System} | {range} | {F(s.Gbps, "F3")} | {Ratio(s.Median, cPub)} | {Ratio(s.Median, py)} | {s.Lost} | {F(s.R("minor_faults_per_msg"), "F1")} ({F(s.R("steady_minor_faults_per_msg"), "F1")}) | {F(s.W("minor_faults_per_msg"), "F1")} | {F(s.R("managed_bytes_per_msg"), "F0")} | {F(s.R("gc_count"), "F0")} | {rcpu} | {ok} |");
+                }
+                else if (pattern)
+                {
+                    sb.AppendLine($"| {s.System} | {range} | {F(s.Gbps, "F3")} | {Ratio(s.Median, rust)} | {LostText(s)} | {F(s.W("minor_faults_per_msg"), "F2")} | {F(s.R("minor_faults_per_msg"), "F2")} ({F(s.R("steady_minor_faults_per_msg"), "F2")}) | {F(s.W("managed_bytes_per_msg"), "F0")} | {F(s.R("managed_bytes_per_msg"), "F0")} | {F(s.W("gc_count"), "F0")}/{F(s.R("gc_count"), "F0")} | {wcpu} / {rcpu} | {ok} |");
                 }
                 else
                 {
@@ -146,10 +176,11 @@ public static class Report
 
         sb.AppendLine("## Charts");
         sb.AppendLine();
-        foreach (string t in stats.Where(s => s.Family != "sleap").Select(s => s.Transport).Distinct())
+        var dealerRouter = stats.Where(s => TableRank(s.Family, s.Pattern) == 0).ToList();
+        foreach (string t in dealerRouter.Select(s => s.Transport).Distinct())
         {
             string png = $"{baseName}-{t}.png";
-            if (Charts.Write(Path.Combine(outDir, png), t, stats.Where(s => s.Transport == t && s.Family != "sleap").ToList()))
+            if (Charts.Write(Path.Combine(outDir, png), t, dealerRouter.Where(s => s.Transport == t).ToList()))
             {
                 sb.AppendLine($"![{t} throughput by size]({png})");
                 sb.AppendLine();
@@ -175,7 +206,7 @@ public static class Report
             quick = o.Quick,
             runs = results.Select(r => new
             {
-                system = r.Case.System, family = r.Case.Family, send_mode = r.Case.SendMode, transport = r.Case.Transport, size = r.Case.Size,
+                system = r.Case.System, family = r.Case.Family, send_mode = r.Case.SendMode, pattern = r.Case.Pattern, transport = r.Case.Transport, size = r.Case.Size,
                 repeat = r.Repeat, ok = r.Ok, error = r.Error, command = r.Command, writer = r.Writer, reader = r.Reader,
             }),
         };
@@ -244,6 +275,7 @@ public static class Report
             Check($"sockets zero-copy: video preset / default, {t} 6,220,800 B", M("Savant.Native sockets, zero-copy, video preset", t, 6_220_800) / M("Savant.Native sockets, zero-copy", t, 6_220_800), 1);
             Check($"sockets copy / C copy, {t} 1 KiB", M("Savant.Native sockets, copy", t, 1024) / M("C libzmq, copy", t, 1024), 0.85);
             Check($"Savant C#→C# / C copy, {t} 1 KiB", M("Savant C# -> C# (Writer/Reader)", t, 1024) / M("C libzmq, copy", t, 1024), 0.85);
+            Check($"Savant C#→C# / C copy with Savant framing, {t} 1 KiB", M("Savant C# -> C# (Writer/Reader)", t, 1024) / M("C libzmq, copy, Savant framing", t, 1024), 0.85);
             Check($"Savant C#→C# / Rust→Rust, {t} 1 KiB", M("Savant C# -> C# (Writer/Reader)", t, 1024) / M("Savant Rust -> Rust (savant-peer)", t, 1024), 1.5);
         }
 

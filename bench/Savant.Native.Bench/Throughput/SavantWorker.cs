@@ -5,9 +5,9 @@ using Savant.Native.Sockets;
 
 namespace Savant.Native.Bench.Throughput;
 
-/// <summary>The library's blocking Savant <see cref="Writer"/> → <see cref="Reader"/> (dealer → router by default), speaking
-/// the savant-rs wire protocol: <c>[topic, Message(VideoFrame), payload]</c>, EOS acknowledged. Interoperates with
-/// <c>savant-peer</c> in both directions.</summary>
+/// <summary>The library's Savant <see cref="Writer"/> → <see cref="Reader"/> (dealer → router by default; <c>--pattern</c>
+/// pub-sub or req-rep), speaking the savant-rs wire protocol: <c>[topic, Message(VideoFrame), payload]</c>, EOS acknowledged
+/// (except on pub/sub). Interoperates with <c>savant-peer</c> in both directions.</summary>
 public static class SavantWorker
 {
     public const string Source = "bench";
@@ -31,6 +31,14 @@ public static class SavantWorker
 
     private static string Url(WorkerOptions o, string type, bool bind) => $"{type}+{(bind ? "bind" : "connect")}:{o.Endpoint}";
 
+    /// <summary>The savant URL socket types of <c>--pattern</c>: (writer, reader).</summary>
+    public static (string Writer, string Reader) SocketTypes(string pattern) => pattern switch
+    {
+        "pub-sub" => ("pub", "sub"),
+        "req-rep" => ("req", "rep"),
+        _ => ("dealer", "router"),
+    };
+
     public static Dictionary<string, object?> Writer(WorkerOptions o, ZmqContext? context = null) => WriterAsync(o, context).GetAwaiter().GetResult();
 
     /// <summary>Writer loop for the three APIs: <c>blocking</c> (<see cref="Savant.Writer"/>), <c>nonblocking</c>
@@ -39,7 +47,8 @@ public static class SavantWorker
     /// pipelined the same way).</summary>
     private static async Task<Dictionary<string, object?>> WriterAsync(WorkerOptions o, ZmqContext? context)
     {
-        var builder = new WriterConfigBuilder(Url(o, "dealer", o.IsBind(readerDefault: true)))
+        bool pubSub = o.Pattern == "pub-sub", reqRep = o.Pattern == "req-rep";
+        var builder = new WriterConfigBuilder(Url(o, SocketTypes(o.Pattern).Writer, o.IsBind(readerDefault: true)))
             .WithSendTimeout(o.TimeoutMs)
             .WithReceiveTimeout(o.TimeoutMs);
         if (o.Hwm is int hwm)
@@ -67,9 +76,11 @@ public static class SavantWorker
 
         var pool = new PinnedMemoryPool(Math.Max(4, o.Ring * 2));
         var message = CreateFrame();
-        if (o.WarmupMs > 0)
+        // PUB drops what it sends before the subscription has arrived (slow joiner): wait as zmq_baseline does.
+        int warmup = o.WarmupMs >= 0 ? o.WarmupMs : pubSub ? 300 : 0;
+        if (warmup > 0)
         {
-            Thread.Sleep(o.WarmupMs);
+            Thread.Sleep(warmup);
         }
 
         var timeout = TimeSpan.FromMilliseconds(o.TimeoutMs);
@@ -116,7 +127,7 @@ public static class SavantWorker
 
                 PayloadPattern.Fill(owner.Memory.Span, seq, o.Verify);
                 var result = writer!.SendMessage(Source, message, owner, o.Size);
-                if (!result.IsSent)
+                if (!result.IsSent || reqRep && result.Kind != WriterResultKind.Ack)
                 {
                     error = $"send failed: {result}";
                     timedOut = true;
@@ -140,7 +151,7 @@ public static class SavantWorker
                 {
                     case "blocking":
                         var result = writer!.SendMessage(Source, message, buffers[slot], trackers[slot]);
-                        if (!result.IsSent)
+                        if (!result.IsSent || reqRep && result.Kind != WriterResultKind.Ack)
                         {
                             error = $"send failed: {result}";
                         }
@@ -170,18 +181,34 @@ public static class SavantWorker
             error = await Settle(k).ConfigureAwait(false);
         }
 
+        if (pubSub && !owned)
+        {
+            // Nothing acknowledges on pub/sub: wait until libzmq has released every lent payload (written out, or
+            // dropped at the high-water mark), so the socket's 100 ms close linger does not cut the tail.
+            for (int k = 0; k < slots && error is null; k++)
+            {
+                if (!trackers[k].Wait(timeout))
+                {
+                    error = "payload not released in time";
+                    timedOut = true;
+                }
+            }
+        }
+
         if (error is null)
         {
             // The EOS ack proves the reader has everything; the run's time includes it (as savant-peer --eos).
+            // PUB sends the EOS unacknowledged, and may drop it: the reader then stops on its count or idle timeout.
             WriterResult eos = api switch
             {
                 "blocking" => writer!.SendEos(Source),
                 "nonblocking" => nb!.SendEos(Source).Get(),
                 _ => await nb!.SendEosAsync(Source).ConfigureAwait(false),
             };
-            if (eos.Kind != WriterResultKind.Ack)
+            var expectedKind = pubSub ? WriterResultKind.Success : WriterResultKind.Ack;
+            if (eos.Kind != expectedKind)
             {
-                error = $"EOS not acknowledged: {eos}";
+                error = pubSub ? $"EOS not sent: {eos}" : $"EOS not acknowledged: {eos}";
             }
         }
 
@@ -189,6 +216,7 @@ public static class SavantWorker
         meter.Stop();
         var summary = meter.Summary(o, "writer", sent, sent * (long)o.Size, 0, 0, 0, error, timedOut);
         summary["api"] = api;
+        summary["pattern"] = o.Pattern;
         return summary;
     }
 
@@ -207,7 +235,8 @@ public static class SavantWorker
 
     private static async Task<Dictionary<string, object?>> ReaderAsync(WorkerOptions o, ZmqContext? context, Action? ready)
     {
-        var builder = new ReaderConfigBuilder(Url(o, "router", o.IsBind(readerDefault: true)))
+        bool pubSub = o.Pattern == "pub-sub";
+        var builder = new ReaderConfigBuilder(Url(o, SocketTypes(o.Pattern).Reader, o.IsBind(readerDefault: true)))
             .WithReceiveTimeout(Math.Min(o.TimeoutMs, 1000));
         if (o.Hwm is int hwm)
         {
@@ -224,7 +253,7 @@ public static class SavantWorker
         var meter = new RunMeter(threadScope: context is not null && api == "blocking");
         long received = 0, bytes = 0, corrupt = 0, outOfOrder = 0, other = 0;
         long lastSeq = 0;
-        bool eos = false, timedOut = false;
+        bool eos = false, timedOut = false, countReached = false;
         var idle = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
@@ -236,7 +265,9 @@ public static class SavantWorker
             };
             if (result is ReaderResultTimeout)
             {
-                if (idle.ElapsedMilliseconds > o.TimeoutMs)
+                // PUB may drop the EOS: once messages flow, a pub/sub reader gives up after at most 3 s of silence.
+                int limit = pubSub && meter.Started ? Math.Min(o.TimeoutMs, 3000) : o.TimeoutMs;
+                if (idle.ElapsedMilliseconds > limit)
                 {
                     timedOut = true;
                     break;
@@ -287,15 +318,26 @@ public static class SavantWorker
             {
                 lastSeq = (long)seq;
             }
+
+            if (pubSub && received >= o.Count)
+            {
+                // Everything arrived; the EOS (unacknowledged on pub/sub) adds nothing.
+                countReached = true;
+                break;
+            }
         }
 
         meter.Stop();
-        // Loss: ids 1..lastSeq seen in order; the EOS follows the last data message.
+        // Loss: ids 1..lastSeq seen in order; the EOS follows the last data message. Without the EOS (pub/sub) the
+        // expected count is --count, so a lost tail counts too.
         long expected = Math.Max(o.Count, lastSeq);
+        // Pub/sub may lose messages and the EOS: the loss is reported, not an error.
         var summary = meter.Summary(o, "reader", received, bytes, Math.Max(0, expected - received), corrupt + other, outOfOrder,
-            eos ? null : "no end of stream", timedOut && !eos);
+            eos ? null : !pubSub ? "no end of stream" : received == 0 ? "no message received" : null, timedOut && !eos);
         summary["eos_received"] = eos;
+        summary["count_reached"] = countReached;
         summary["api"] = api;
+        summary["pattern"] = o.Pattern;
         return summary;
     }
 }
