@@ -270,14 +270,23 @@ public static class CaseCatalog
         }
 
         // Savant protocol. C# -> C# runs the full count; the Rust peer's rate at large sizes is ~20 msg/s, so every pair
-        // with the Rust peer gets a third at 6 MB to keep runs short.
+        // with the Rust peer gets a third at 6 MB to keep runs short. Every Savant pair runs with libzmq's default
+        // high-water mark (1000), as the C and sockets rows do; one extra row per size shows savant-rs's default (50).
         long rn = RustCount(size, n);
         string rcnt = S(rn);
-        string[] Sr(string e, string c) => ["--system", "savant", "--role", "reader", "--endpoint", e, "--size", sz, "--count", c, "--timeout-ms", "15000", "--verify", _verify];
-        string[] Sw(string e, string c) => ["--system", "savant", "--role", "writer", "--endpoint", e, "--size", sz, "--count", c, "--mode", "zerocopy", "--ring", ring, "--timeout-ms", "10000", "--verify", _verify];
-        string[] Rr(string e) => ["reader", "--url", $"router+bind:{e}", "--count", rcnt, "--timeout-ms", "15000", "--json", "--verify", _verifyNative];
-        string[] Rw(string e) => ["writer", "--url", $"dealer+connect:{e}", "--count", rcnt, "--size", sz, "--eos", "--json", "--verify", _verifyNative, "--send-timeout-ms", "10000", "--receive-timeout-ms", "15000"];
+        string[] Sr(string e, string c) => ["--system", "savant", "--role", "reader", "--endpoint", e, "--size", sz, "--count", c, "--timeout-ms", "15000", "--verify", _verify, "--hwm", SavantHwm];
+        string[] Sw(string e, string c) => ["--system", "savant", "--role", "writer", "--endpoint", e, "--size", sz, "--count", c, "--mode", "zerocopy", "--ring", ring, "--timeout-ms", "10000", "--verify", _verify, "--hwm", SavantHwm];
+        string[] Rr(string e) => ["reader", "--url", $"router+bind:{e}", "--count", rcnt, "--timeout-ms", "15000", "--json", "--verify", _verifyNative, "--receive-hwm", SavantHwm];
+        string[] Rw(string e) => ["writer", "--url", $"dealer+connect:{e}", "--count", rcnt, "--size", sz, "--eos", "--json", "--verify", _verifyNative, "--send-timeout-ms", "10000", "--receive-timeout-ms", "15000",
+            "--send-hwm", SavantHwm, "--receive-hwm", SavantHwm];
         all.Add(new Case("Savant C# -> C# (Writer/Reader)", "savant", "zerocopy", t, size, n, e => Self(env, Sr(e, cnt)), e => Self(env, Sw(e, cnt))));
+        if (size <= 65536)
+        {
+            string[] Default(string[] args) => args[..^2]; // drop "--hwm 1000": the Savant default (50) applies
+            all.Add(new Case("Savant C# -> C# (Writer/Reader), HWM 50", "savant", "zerocopy", t, size, n,
+                e => Self(env, Default(Sr(e, cnt))), e => Self(env, Default(Sw(e, cnt)))));
+        }
+
         all.Add(new Case("Savant C# -> C# (NonBlocking)", "savant", "zerocopy", t, size, n,
             e => Self(env, [.. Sr(e, cnt), "--api", "nonblocking"]), e => Self(env, [.. Sw(e, cnt), "--api", "nonblocking"])));
         all.Add(new Case("Savant C# -> C# (async)", "savant", "zerocopy", t, size, n,
@@ -297,6 +306,10 @@ public static class CaseCatalog
             all.Add(new Case("NetMQ, BufferManager pool", "netmq", "copy", t, size, n, e => Self(env, Nr(e, "buffer")), e => Self(env, Nw(e, "buffer"))));
         }
     }
+
+    /// <summary>High-water mark of the Savant rows: libzmq's default, which the C baseline and the sockets rows use
+    /// (savant-rs's own default is 50).</summary>
+    private const string SavantHwm = "1000";
 
     /// <summary>Messages for a pair with the Rust peer: a third at sizes above 1 MiB (its rate there is ~20-70 msg/s).</summary>
     private static long RustCount(int size, long n) => size > 1 << 20 ? Math.Max(5, n / 3) : n;
@@ -319,8 +332,8 @@ public static class CaseCatalog
         var (wType, rType) = SavantWorker.SocketTypes(pattern);
         int start = pubSub ? 1000 : 300; // the SUB should be bound before the PUB connects
         string[] warm = pubSub ? ["--warmup-ms", "500"] : [];
-        string[] Sr(string e) => ["--system", "savant", "--role", "reader", "--pattern", pattern, "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "15000", "--verify", _verify];
-        string[] Sw(string e) => ["--system", "savant", "--role", "writer", "--pattern", pattern, "--endpoint", e, "--size", sz, "--count", cnt, "--mode", "zerocopy", "--ring", ring, "--timeout-ms", "10000", "--verify", _verify, .. warm];
+        string[] Sr(string e) => ["--system", "savant", "--role", "reader", "--pattern", pattern, "--endpoint", e, "--size", sz, "--count", cnt, "--timeout-ms", "15000", "--verify", _verify, "--hwm", SavantHwm];
+        string[] Sw(string e) => ["--system", "savant", "--role", "writer", "--pattern", pattern, "--endpoint", e, "--size", sz, "--count", cnt, "--mode", "zerocopy", "--ring", ring, "--timeout-ms", "10000", "--verify", _verify, "--hwm", SavantHwm, .. warm];
         all.Add(new Case(PatternSystem(pattern, rust: false), "savant", "zerocopy", t, size, n, e => Self(env, Sr(e)), e => Self(env, Sw(e)), start, pattern));
         if (env.HasRust)
         {
@@ -329,9 +342,9 @@ public static class CaseCatalog
             string[] pubExtra = pubSub ? ["--warmup-ms", "500", "--linger-ms", "2000"] : [];
             // sub: without the EOS the reader ends 4 s after the last message (--timeout-ms is its idle limit, also before
             // the first message, which arrives ~1.5 s after the reader starts: start delay + warm-up).
-            string[] Rr(string e) => ["reader", "--url", $"{rType}+bind:{e}", "--count", rcnt, "--timeout-ms", pubSub ? "4000" : "15000", "--json", "--verify", _verifyNative];
+            string[] Rr(string e) => ["reader", "--url", $"{rType}+bind:{e}", "--count", rcnt, "--timeout-ms", pubSub ? "4000" : "15000", "--json", "--verify", _verifyNative, "--receive-hwm", SavantHwm];
             string[] Rw(string e) => ["writer", "--url", $"{wType}+connect:{e}", "--count", rcnt, "--size", sz, "--eos", "--json", "--verify", _verifyNative,
-                "--send-timeout-ms", "10000", "--receive-timeout-ms", "15000", .. pubExtra];
+                "--send-timeout-ms", "10000", "--receive-timeout-ms", "15000", "--send-hwm", SavantHwm, "--receive-hwm", SavantHwm, .. pubExtra];
             all.Add(new Case(PatternSystem(pattern, rust: true), "savant", "copy", t, size, RustCount(size, n), e => new ProcSpec(env.RustPeer, Rr(e)), e => new ProcSpec(env.RustPeer, Rw(e)), start, pattern));
         }
     }
@@ -349,7 +362,7 @@ public static class CaseCatalog
         string[] Lp(string e, string system, string mode, params string[] extra) => ["--inproc-pair", "--system", system, "--endpoint", e, "--size", sz, "--count", cnt, "--mode", mode, "--ring", ring, "--timeout-ms", "10000", "--verify", _verify, .. extra];
         all.Add(new Case("Savant.Native sockets, copy", "lib", "copy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "raw", "copy"))));
         all.Add(new Case("Savant.Native sockets, zero-copy", "lib", "zerocopy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "raw", "zerocopy"))));
-        all.Add(new Case("Savant C# -> C# (Writer/Reader)", "savant", "zerocopy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "savant", "zerocopy"))));
+        all.Add(new Case("Savant C# -> C# (Writer/Reader)", "savant", "zerocopy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "savant", "zerocopy", "--hwm", SavantHwm))));
         all.Add(new Case("NetMQ, default (GC) pool", "netmq", "copy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "netmq", "copy", "--netmq-pool", "gc"))));
         all.Add(new Case("NetMQ, BufferManager pool", "netmq", "copy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "netmq", "copy", "--netmq-pool", "buffer"))));
     }
