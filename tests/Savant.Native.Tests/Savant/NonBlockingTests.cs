@@ -511,4 +511,223 @@ public sealed class NonBlockingTests : SavantTestBase
             Assert.That(((ReaderResultMessage)result).Data[0].Span[0], Is.EqualTo(7));
         }
     }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Concurrent_senders_keep_their_order_and_sequence_ids_have_no_gaps(bool cancelSome)
+    {
+        const int perSender = 400;
+        var reader = StartNbReader($"router+bind:{BindEndpoint("ipc")}", 4, b => b.WithReceiveTimeout(1000).WithReceiveHighWatermark(100_000));
+        var writer = StartNbWriter($"dealer+connect:{reader.Endpoint}", 4, b => b.WithSendHighWatermark(100_000));
+        var message = Message.CreateUserData("t");
+        static byte[] Payload(int sender, int i) => [(byte)sender, (byte)(i >> 8), (byte)i];
+
+        // 0: blocking, pipelined; 1: async, one at a time; 2: async, eight outstanding; 3: async, eight outstanding with
+        // tokens, every third one cancelled when cancelSome (it may already be queued; then it is sent).
+        var senders = new Task<int>[4];
+        senders[0] = Task.Run(() =>
+        {
+            var ops = new List<WriteOperationResult>();
+            for (int i = 0; i < perSender; i++)
+            {
+                ops.Add(writer.SendMessage("t", message, Payload(0, i)));
+            }
+
+            return ops.Count(o => o.Get().IsSent);
+        });
+        senders[1] = Task.Run(async () =>
+        {
+            int sent = 0;
+            for (int i = 0; i < perSender; i++)
+            {
+                sent += (await writer.SendMessageAsync("t", message, Payload(1, i))).IsSent ? 1 : 0;
+            }
+
+            return sent;
+        });
+        senders[2] = Task.Run(async () =>
+        {
+            int sent = 0;
+            var ring = new ValueTask<WriterResult>?[8];
+            for (int i = 0; i < perSender + ring.Length; i++)
+            {
+                int slot = i % ring.Length;
+                if (ring[slot] is { } pending)
+                {
+                    sent += (await pending).IsSent ? 1 : 0;
+                    ring[slot] = null;
+                }
+
+                if (i < perSender)
+                {
+                    ring[slot] = writer.SendMessageAsync("t", message, Payload(2, i));
+                }
+            }
+
+            return sent;
+        });
+        senders[3] = Task.Run(async () =>
+        {
+            int sent = 0;
+            var ring = new (ValueTask<WriterResult> Send, CancellationTokenSource Cts)?[8];
+            for (int i = 0; i < perSender + ring.Length; i++)
+            {
+                int slot = i % ring.Length;
+                if (ring[slot] is { } pending)
+                {
+                    try
+                    {
+                        sent += (await pending.Send).IsSent ? 1 : 0;
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    pending.Cts.Dispose();
+                    ring[slot] = null;
+                }
+
+                if (i < perSender)
+                {
+                    var cts = new CancellationTokenSource();
+                    ring[slot] = (writer.SendMessageAsync("t", message, Payload(3, i), null, cts.Token), cts);
+                    if (cancelSome && i % 3 == 0)
+                    {
+                        cts.Cancel();
+                    }
+                }
+            }
+
+            return sent;
+        });
+
+        var last = new int[4] { -1, -1, -1, -1 };
+        int received = 0;
+        ulong previousSeq = 0;
+        var receiving = Task.Run(async () =>
+        {
+            while (!senders.All(t => t.IsCompleted) || received < senders.Sum(t => t.Result))
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                using var r = await reader.ReceiveAsync(cts.Token);
+                if (r is not ReaderResultMessage m)
+                {
+                    continue;
+                }
+
+                var data = m.Data[0].Span;
+                int sender = data[0], index = (data[1] << 8) | data[2];
+                Assert.That(index, Is.GreaterThan(last[sender]), $"sender {sender} out of order");
+                if (sender != 3)
+                {
+                    Assert.That(index, Is.EqualTo(last[sender] + 1), $"sender {sender} lost a message");
+                }
+
+                last[sender] = index;
+                Assert.That(m.Message.SeqId, Is.EqualTo(previousSeq + 1), "sequence ids without gaps, in queue order");
+                previousSeq = m.Message.SeqId;
+                received++;
+            }
+        });
+
+        int[] sent = await Task.WhenAll(senders);
+        await receiving;
+        Assert.That(sent.Take(3), Is.All.EqualTo(perSender));
+        Assert.That(sent[3], cancelSome ? Is.InRange(perSender * 2 / 3, perSender) : Is.EqualTo(perSender));
+        Assert.That(received, Is.EqualTo(sent.Sum()));
+        Assert.That((writer.InflightMessages, writer.HasCapacity), Is.EqualTo((0, true)));
+    }
+
+    [Test]
+    public async Task Concurrent_receivers_get_every_result_once_and_shutdown_ends_them()
+    {
+        const int count = 2000;
+        var reader = StartNbReader($"router+bind:{BindEndpoint("ipc")}", 4, b => b.WithReceiveTimeout(1000).WithReceiveHighWatermark(100_000));
+        var writer = StartWriter($"dealer+connect:{reader.Endpoint}", b => b.WithSendHighWatermark(100_000));
+        var seen = new int[count];
+        int total = 0;
+
+        void Record(ReaderResult result)
+        {
+            using (result)
+            {
+                if (result is ReaderResultMessage m)
+                {
+                    var data = m.Data[0].Span;
+                    Interlocked.Increment(ref seen[(data[0] << 8) | data[1]]);
+                    Interlocked.Increment(ref total);
+                }
+            }
+        }
+
+        static bool IsShutdown(InvalidOperationException e) => e.Message.Contains("shutdown", StringComparison.Ordinal);
+
+        // Two blocking receivers, one awaiting receiver, one awaiting receiver that keeps cancelling its waits.
+        var receivers = new List<Task>();
+        for (int k = 0; k < 2; k++)
+        {
+            receivers.Add(Task.Run(() =>
+            {
+                try
+                {
+                    while (true)
+                    {
+                        Record(reader.Receive());
+                    }
+                }
+                catch (InvalidOperationException e) when (IsShutdown(e))
+                {
+                }
+            }));
+        }
+
+        receivers.Add(Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    Record(await reader.ReceiveAsync());
+                }
+            }
+            catch (InvalidOperationException e) when (IsShutdown(e))
+            {
+            }
+        }));
+        receivers.Add(Task.Run(async () =>
+        {
+            int attempt = 0;
+            while (true)
+            {
+                using var cts = new CancellationTokenSource();
+                try
+                {
+                    var pending = reader.ReceiveAsync(cts.Token);
+                    if (++attempt % 2 == 0)
+                    {
+                        cts.Cancel(); // races with the hand-over: either the result or the cancellation, never both
+                    }
+
+                    Record(await pending);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                catch (InvalidOperationException e) when (IsShutdown(e))
+                {
+                    return;
+                }
+            }
+        }));
+
+        for (int i = 0; i < count; i++)
+        {
+            Assert.That(writer.SendMessage("t", Message.CreateUserData("t"), new byte[] { (byte)(i >> 8), (byte)i }).IsSent, Is.True);
+        }
+
+        Assert.That(() => Volatile.Read(ref total), Is.EqualTo(count).After(30_000, 20));
+        reader.Shutdown();
+        await Task.WhenAll(receivers);
+        Assert.That(seen, Is.All.EqualTo(1), "every message exactly once");
+    }
 }
