@@ -90,6 +90,9 @@ public static class SavantWorker
         string? error = null;
         bool timedOut = false;
 
+        // Pooled builder: awaiting an operation that is still running must not allocate in the harness itself, so the
+        // figure is the library's.
+        [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         async ValueTask<string?> Settle(int slot)
         {
             WriterResult? r = null;

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Savant.Native.Savant.Internal;
 using Savant.Native.Sockets;
 
 namespace Savant.Native.Savant;
@@ -16,6 +16,10 @@ namespace Savant.Native.Savant;
 /// again. Shutdown closes the queue, joins the thread (up to the receive timeout), disposes results still queued and
 /// closes socket and context (D-12: the endpoint is free afterwards).</para>
 /// <para><b>Results</b> must be disposed by the consumer (see <see cref="ReaderResult"/>).</para>
+/// <para><b>Allocation.</b> Queueing, waiting and handing over results allocate nothing in the steady state, for
+/// <see cref="Receive"/>, <see cref="TryReceive"/>, <see cref="ReceiveAsync"/> and <see cref="ReadAllAsync"/> alike
+/// (waiting consumers are pooled and served first come, first served). What remains per message is the reader's own:
+/// the decoded <see cref="Protocol.Message"/> (the protobuf object graph, by design).</para>
 /// <para>Thread-safe: any thread may receive; the blacklist never waits for the socket (D-11).</para>
 /// </remarks>
 public sealed class NonBlockingReader : IDisposable
@@ -23,12 +27,12 @@ public sealed class NonBlockingReader : IDisposable
     private const int Fresh = 0, Running = 1, Stopped = 2;
 
     private readonly Reader _reader;
-    private readonly Channel<Item> _queue;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly ResultQueue _queue;
     private readonly Lock _stateLock = new();
     private Thread? _thread;
     private int _state;
     private bool _startFailed;
+    private volatile bool _stopping;
     private volatile bool _threadEnded;
 
     /// <summary>Creates an unstarted reader.</summary>
@@ -43,12 +47,7 @@ public sealed class NonBlockingReader : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(resultsQueueSize);
         _reader = new Reader(config, context, logger, timeProvider);
         ResultsQueueSize = resultsQueueSize;
-        _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(resultsQueueSize)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleWriter = true,
-            SingleReader = false,
-        });
+        _queue = new ResultQueue(resultsQueueSize, Closed);
     }
 
     /// <summary>The configuration.</summary>
@@ -64,7 +63,7 @@ public sealed class NonBlockingReader : IDisposable
     public bool IsShutdown => Volatile.Read(ref _state) == Stopped || _threadEnded;
 
     /// <summary>Results waiting in the queue (0 before start).</summary>
-    public int EnqueuedResults => Volatile.Read(ref _state) == Fresh ? 0 : _queue.Reader.Count;
+    public int EnqueuedResults => Volatile.Read(ref _state) == Fresh ? 0 : _queue.Count;
 
     /// <summary>The endpoint bound or connected, or null.</summary>
     public string? Endpoint => _reader.Endpoint;
@@ -105,7 +104,8 @@ public sealed class NonBlockingReader : IDisposable
         }
     }
 
-    /// <summary>Stops the thread, closes the queue (queued results are disposed) and closes socket and context.</summary>
+    /// <summary>Stops the thread, closes the queue (queued results are disposed; waiting receives fail with
+    /// "Reader is shutdown.") and closes socket and context.</summary>
     /// <exception cref="InvalidOperationException">Not started, or already shut down.</exception>
     public void Shutdown()
     {
@@ -131,10 +131,10 @@ public sealed class NonBlockingReader : IDisposable
     private void StopCore()
     {
         Volatile.Write(ref _state, Stopped);
-        _stop.Cancel();
+        _stopping = true;
+        _queue.Close();
         _thread?.Join();
-        _queue.Writer.TryComplete();
-        while (_queue.Reader.TryRead(out var item))
+        while (_queue.TryTake(out var item))
         {
             item.Result?.Dispose();
         }
@@ -154,6 +154,7 @@ public sealed class NonBlockingReader : IDisposable
             else
             {
                 Volatile.Write(ref _state, Stopped);
+                _queue.Close();
                 _reader.Dispose();
             }
         }
@@ -178,18 +179,7 @@ public sealed class NonBlockingReader : IDisposable
     public ReaderResult Receive()
     {
         CheckReadable();
-        while (true)
-        {
-            if (_queue.Reader.TryRead(out var item))
-            {
-                return Unwrap(item);
-            }
-
-            if (!_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-            {
-                throw Closed();
-            }
-        }
+        return _queue.Take();
     }
 
     /// <summary>Takes the next result if one is queued; null otherwise. Never blocks.</summary>
@@ -197,37 +187,17 @@ public sealed class NonBlockingReader : IDisposable
     public ReaderResult? TryReceive()
     {
         CheckReadable();
-        return _queue.Reader.TryRead(out var item) ? Unwrap(item) : null;
+        return _queue.TryTake(out var item) ? ResultQueue.Unwrap(item) : null;
     }
 
-    /// <summary>Takes the next result asynchronously. Completes synchronously (no allocation) when one is queued.</summary>
+    /// <summary>Takes the next result asynchronously. Completes synchronously when one is queued; allocation-free in the
+    /// steady state either way (pooled completion).</summary>
     /// <exception cref="InvalidOperationException">Not started or shut down.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public ValueTask<ReaderResult> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         CheckReadable();
-        if (_queue.Reader.TryRead(out var item))
-        {
-            return new ValueTask<ReaderResult>(Unwrap(item));
-        }
-
-        return ReceiveSlowAsync(cancellationToken);
-    }
-
-    private async ValueTask<ReaderResult> ReceiveSlowAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            if (_queue.Reader.TryRead(out var item))
-            {
-                return Unwrap(item);
-            }
-
-            if (!await _queue.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                throw Closed();
-            }
-        }
+        return _queue.TakeAsync(nullWhenClosed: false, cancellationToken);
     }
 
     /// <summary>Streams results until the reader is shut down or <paramref name="cancellationToken"/> is cancelled.</summary>
@@ -238,19 +208,10 @@ public sealed class NonBlockingReader : IDisposable
         CheckReadable();
         while (true)
         {
-            ReaderResult result;
-            if (_queue.Reader.TryRead(out var item))
+            var result = await _queue.TakeAsync(nullWhenClosed: true, cancellationToken).ConfigureAwait(false);
+            if (result is null)
             {
-                result = Unwrap(item);
-            }
-            else
-            {
-                if (!await _queue.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    yield break;
-                }
-
-                continue;
+                yield break;
             }
 
             if (skipTimeouts && result.Kind == ReaderResultKind.Timeout)
@@ -276,33 +237,28 @@ public sealed class NonBlockingReader : IDisposable
     private InvalidOperationException Closed() =>
         new(Volatile.Read(ref _state) == Stopped ? "Reader is shutdown." : "The reader thread has ended.");
 
-    private static ReaderResult Unwrap(in Item item) =>
-        item.Result ?? throw new InvalidOperationException("The reader thread failed.", item.Error);
-
     private void Run()
     {
-        var token = _stop.Token;
-        var writer = _queue.Writer;
         try
         {
-            while (!token.IsCancellationRequested)
+            while (!_stopping)
             {
-                Item item;
+                QueuedResult item;
                 try
                 {
-                    item = new Item(_reader.Receive(), null);
+                    item = new QueuedResult(_reader.Receive(), null);
                 }
                 catch (Exception e)
                 {
-                    if (token.IsCancellationRequested)
+                    if (_stopping)
                     {
                         break;
                     }
 
-                    item = new Item(null, e);
+                    item = new QueuedResult(null, e);
                 }
 
-                if (!Put(writer, item, token))
+                if (!_queue.Put(item))
                 {
                     item.Result?.Dispose();
                     break;
@@ -317,29 +273,7 @@ public sealed class NonBlockingReader : IDisposable
         finally
         {
             _threadEnded = true;
-            writer.TryComplete();
+            _queue.Close();
         }
     }
-
-    private static bool Put(ChannelWriter<Item> writer, Item item, CancellationToken token)
-    {
-        while (!writer.TryWrite(item))
-        {
-            try
-            {
-                if (!writer.WaitToWriteAsync(token).AsTask().GetAwaiter().GetResult())
-                {
-                    return false;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private readonly record struct Item(ReaderResult? Result, Exception? Error);
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
 using Savant.Native.Frames;
@@ -15,16 +14,24 @@ namespace Savant.Native.Savant;
 /// </summary>
 /// <remarks>
 /// <para><b>Messages.</b> The message is serialized when it is queued, with this writer's system id and the next
-/// sequence id; the caller's <see cref="Message"/> object is left as it was (savant-rs sends a copy).</para>
+/// sequence id; the caller's <see cref="Message"/> object is left as it was (savant-rs sends a copy). A send that has to
+/// wait for queue space is serialized when its turn comes, so until then — for the async overloads, until the returned
+/// task completes — the message must not be changed.</para>
 /// <para><b>Extra frames</b> are not copied: lent <see cref="ReadOnlyMemory{T}"/> buffers must stay unchanged until the
 /// operation completed and the <see cref="ZmqSendTracker"/> given with them reports the release; an
 /// <see cref="IMemoryOwner{T}"/> is handed over and disposed by the library.</para>
 /// <para><b>Back-pressure.</b> <see cref="SendMessage(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?)"/> blocks
 /// while the queue is full; <see cref="SendMessageAsync(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?, CancellationToken)"/>
-/// waits asynchronously.</para>
+/// waits asynchronously (cancellable until it is queued). Sends that wait are queued first come, first served, so
+/// messages go out, and get their sequence ids, in the order the sends were made.</para>
+/// <para><b>Allocation.</b> In the steady state the only managed allocation per message is the
+/// <see cref="WriteOperationResult"/> that the blocking overloads return (48 bytes on 64-bit runtimes); the async
+/// overloads allocate nothing when their task is awaited, also while they wait for space. Commands and their
+/// completions are pooled, and no wait — for space, for work, for a result — goes through a
+/// <see cref="Task"/>.</para>
 /// <para><b>Shutdown drains</b> (D-10): every command accepted before <see cref="Shutdown"/> is executed and its result
 /// delivered, then the socket closes. <see cref="ShutdownCancelPending"/> instead fails the queued commands with
-/// "Writer is shutdown.".</para>
+/// "Writer is shutdown.". Sends still waiting for space fail with the same error in both cases.</para>
 /// <para>Thread-safe.</para>
 /// </remarks>
 public sealed class NonBlockingWriter : IDisposable
@@ -32,10 +39,21 @@ public sealed class NonBlockingWriter : IDisposable
     private const int Fresh = 0, Running = 1, Stopped = 2;
 
     private readonly Writer _writer;
-    private readonly Channel<WriteCommand> _queue;
-    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _stateLock = new();
     private readonly BoundedPool<WriteCommand> _pool;
+
+    // Everything below is guarded by _sync, which also serializes the serialization of messages (sequence ids are
+    // assigned in queue order). Only the sending thread waits on _sync's monitor; a blocked producer waits on its
+    // WriteOperationResult.
+    private readonly object _sync = new();
+    private WriteCommand?[] _ring;
+    private int _head;
+    private int _count;
+    private WriteCommand? _firstWaiting;
+    private WriteCommand? _lastWaiting;
+    private bool _closed;
+    private bool _workerWaiting;
+
     private Thread? _thread;
     private int _state;
     private bool _startFailed;
@@ -52,13 +70,8 @@ public sealed class NonBlockingWriter : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxInflightMessages);
         _writer = new Writer(config, context, logger);
         MaxInflightMessages = maxInflightMessages;
-        _pool = new BoundedPool<WriteCommand>(maxInflightMessages + 16);
-        _queue = Channel.CreateBounded<WriteCommand>(new BoundedChannelOptions(maxInflightMessages)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = false,
-        });
+        _pool = new BoundedPool<WriteCommand>(Math.Min(maxInflightMessages, 1024) + 64);
+        _ring = new WriteCommand?[Math.Min(maxInflightMessages, 16)];
     }
 
     /// <summary>The configuration.</summary>
@@ -76,11 +89,14 @@ public sealed class NonBlockingWriter : IDisposable
     /// <summary>Whether the writer was shut down.</summary>
     public bool IsShutdown => Volatile.Read(ref _state) == Stopped;
 
-    /// <summary>Commands waiting in the queue (not the one being executed); 0 before start (D-17).</summary>
-    public int InflightMessages => Volatile.Read(ref _state) == Fresh ? 0 : _queue.Reader.Count;
+    /// <summary>Commands waiting in the queue (not the one being executed, nor sends still waiting for space); 0 before
+    /// start (D-17).</summary>
+    public int InflightMessages => Volatile.Read(ref _state) == Fresh ? 0 : Volatile.Read(ref _count);
 
     /// <summary>Whether a send would be queued without waiting; false before start (D-17).</summary>
-    public bool HasCapacity => Volatile.Read(ref _state) == Running && _queue.Reader.Count < MaxInflightMessages;
+    public bool HasCapacity => Volatile.Read(ref _state) == Running
+        && Volatile.Read(ref _count) < MaxInflightMessages
+        && Volatile.Read(ref _firstWaiting) is null;
 
     /// <summary>The system id of the running writer, or null.</summary>
     public string? SystemId => _writer.SystemId;
@@ -121,7 +137,7 @@ public sealed class NonBlockingWriter : IDisposable
     }
 
     /// <summary>Stops accepting sends, executes every command already queued (delivering its result), then closes the
-    /// socket (linger 100 ms) and joins the thread.</summary>
+    /// socket (linger 100 ms) and joins the thread. Sends still waiting for queue space fail with "Writer is shutdown.".</summary>
     /// <exception cref="InvalidOperationException">Not started, or already shut down.</exception>
     public void Shutdown() => ShutdownCore(cancelPending: false);
 
@@ -149,7 +165,7 @@ public sealed class NonBlockingWriter : IDisposable
     {
         _cancelPending = cancelPending;
         Volatile.Write(ref _state, Stopped);
-        _queue.Writer.TryComplete();
+        CloseQueue();
         _thread?.Join();
         _writer.Dispose();
     }
@@ -166,7 +182,7 @@ public sealed class NonBlockingWriter : IDisposable
             else
             {
                 Volatile.Write(ref _state, Stopped);
-                _queue.Writer.TryComplete();
+                CloseQueue();
                 _writer.Dispose();
             }
         }
@@ -196,120 +212,6 @@ public sealed class NonBlockingWriter : IDisposable
 
     private WriteOperationResult Enqueue(string topic, Message message, ReadOnlySpan<ReadOnlyMemory<byte>> data, ZmqSendTracker? tracker, IMemoryOwner<byte>? owner, int ownerLength)
     {
-        var handle = new WriteOperationResult();
-        Prepare(topic, message, data, null, tracker, owner, ownerLength, handle, default);
-        return handle;
-    }
-
-    // ------------------------------------------------------------ async
-
-    /// <summary>Sends an end-of-stream and completes with the writer result.</summary>
-    public ValueTask<WriterResult> SendEosAsync(string sourceId, string? topic = null, CancellationToken cancellationToken = default) =>
-        SendMessageAsync(topic ?? sourceId, Message.CreateEndOfStream(sourceId), ReadOnlyMemory<byte>.Empty, null, cancellationToken, noData: true);
-
-    /// <summary>Sends <c>[topic, message]</c> and completes with the writer result. Waits asynchronously for queue space;
-    /// allocation-free in the steady state (pooled completion).</summary>
-    public ValueTask<WriterResult> SendMessageAsync(string topic, Message message, CancellationToken cancellationToken = default) =>
-        SendMessageAsync(topic, message, ReadOnlyMemory<byte>.Empty, null, cancellationToken, noData: true);
-
-    /// <summary>Sends <c>[topic, message, data]</c> and completes with the writer result (lent buffer; see the remarks).</summary>
-    public ValueTask<WriterResult> SendMessageAsync(string topic, Message message, ReadOnlyMemory<byte> data, ZmqSendTracker? tracker = null, CancellationToken cancellationToken = default) =>
-        SendMessageAsync(topic, message, data, tracker, cancellationToken, noData: false);
-
-    /// <summary>Sends <c>[topic, message, data…]</c> and completes with the writer result (lent buffers; see the remarks).</summary>
-    public ValueTask<WriterResult> SendMessageAsync(string topic, Message message, IReadOnlyList<ReadOnlyMemory<byte>> data, ZmqSendTracker? tracker = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return SendAsyncCore(topic, message, default, data, tracker, cancellationToken);
-    }
-
-    private ValueTask<WriterResult> SendMessageAsync(string topic, Message message, ReadOnlyMemory<byte> data, ZmqSendTracker? tracker, CancellationToken cancellationToken, bool noData)
-    {
-        if (noData)
-        {
-            return SendAsyncCore(topic, message, default, null, tracker, cancellationToken);
-        }
-
-        if (TryFastPath(topic, message, new ReadOnlySpan<ReadOnlyMemory<byte>>(in data), null, tracker, out var command))
-        {
-            return new ValueTask<WriterResult>(command, command.Version);
-        }
-
-        return SendSlowAsync(topic, message, [data], tracker, cancellationToken);
-    }
-
-    private ValueTask<WriterResult> SendAsyncCore(string topic, Message message, ReadOnlySpan<ReadOnlyMemory<byte>> span, IReadOnlyList<ReadOnlyMemory<byte>>? list, ZmqSendTracker? tracker, CancellationToken cancellationToken)
-    {
-        if (TryFastPath(topic, message, span, list, tracker, out var command))
-        {
-            return new ValueTask<WriterResult>(command, command.Version);
-        }
-
-        return SendSlowAsync(topic, message, list, tracker, cancellationToken);
-    }
-
-    /// <summary>Queues without waiting when the gate is free and the queue has room (no allocation).</summary>
-    private bool TryFastPath(string topic, Message message, ReadOnlySpan<ReadOnlyMemory<byte>> span, IReadOnlyList<ReadOnlyMemory<byte>>? list,
-        ZmqSendTracker? tracker, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WriteCommand? command)
-    {
-        command = null;
-        if (!_gate.Wait(0))
-        {
-            return false;
-        }
-
-        try
-        {
-            CheckWritable();
-            if (_queue.Reader.Count >= MaxInflightMessages)
-            {
-                return false;
-            }
-
-            command = Prepare(topic, message, span, list, tracker, null, 0, null, default);
-            return command is not null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private async ValueTask<WriterResult> SendSlowAsync(string topic, Message message, IReadOnlyList<ReadOnlyMemory<byte>>? list, ZmqSendTracker? tracker, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(topic);
-        ArgumentNullException.ThrowIfNull(message);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        WriteCommand? command;
-        try
-        {
-            CheckWritable();
-            while (_queue.Reader.Count >= MaxInflightMessages)
-            {
-                if (!await _queue.Writer.WaitToWriteAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    throw new InvalidOperationException("Writer is shutdown.");
-                }
-            }
-
-            command = Prepare(topic, message, default, list, tracker, null, 0, null, cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-
-        return await new ValueTask<WriterResult>(command!, command!.Version).ConfigureAwait(false);
-    }
-
-    // ------------------------------------------------------------ core
-
-    /// <summary>Serializes and queues one command. The blocking path (<paramref name="handle"/> set) takes the gate and
-    /// waits for space here; the async paths hold the gate and have checked for space.</summary>
-    private WriteCommand Prepare(string topic, Message message, ReadOnlySpan<ReadOnlyMemory<byte>> data, IReadOnlyList<ReadOnlyMemory<byte>>? list,
-        ZmqSendTracker? tracker, IMemoryOwner<byte>? owner, int ownerLength, WriteOperationResult? handle, CancellationToken cancellationToken)
-    {
-        bool takeGate = handle is not null;
         try
         {
             ArgumentNullException.ThrowIfNull(topic);
@@ -319,10 +221,7 @@ public sealed class NonBlockingWriter : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(ownerLength));
             }
 
-            if (takeGate)
-            {
-                _gate.Wait(cancellationToken);
-            }
+            CheckWritable();
         }
         catch
         {
@@ -330,64 +229,312 @@ public sealed class NonBlockingWriter : IDisposable
             throw;
         }
 
-        try
+        var command = Rent(topic, message, data, null, tracker);
+        command.Owner = owner;
+        command.OwnerLength = ownerLength;
+        var handle = new WriteOperationResult();
+        command.Handle = handle;
+        if (Submit(command, default) == Submission.Waiting)
         {
-            CheckWritable();
-            if (takeGate)
-            {
-                while (_queue.Reader.Count >= MaxInflightMessages)
-                {
-                    if (!_queue.Writer.WaitToWriteAsync(cancellationToken).AsTask().GetAwaiter().GetResult())
-                    {
-                        throw new InvalidOperationException("Writer is shutdown.");
-                    }
-                }
-            }
+            // Blocks until the sending thread queued it (or shutdown rejected it); waits on the handle's own monitor.
+            handle.WaitUntilQueued();
+        }
 
-            var command = _pool.TryRent() ?? new WriteCommand(_pool);
-            command.Reset();
-            command.Topic = topic;
-            command.IsEos = message.IsEndOfStream;
-            command.Body = _writer.Serialize(message, restore: true, out command.BodyLength);
-            foreach (var frame in data)
-            {
-                command.Buffers.Add(frame);
-            }
+        return handle;
+    }
 
-            if (list is not null)
-            {
-                for (int i = 0; i < list.Count; i++)
-                {
-                    command.Buffers.Add(list[i]);
-                }
-            }
+    // ------------------------------------------------------------ async
 
-            command.Tracker = tracker;
-            command.Owner = owner;
-            command.OwnerLength = ownerLength;
-            command.Handle = handle;
-            owner = null;
-            if (!_queue.Writer.TryWrite(command))
+    /// <summary>Sends an end-of-stream and completes with the writer result.</summary>
+    public ValueTask<WriterResult> SendEosAsync(string sourceId, string? topic = null, CancellationToken cancellationToken = default) =>
+        SendAsyncCore(topic ?? sourceId, Message.CreateEndOfStream(sourceId), default, null, null, cancellationToken);
+
+    /// <summary>Sends <c>[topic, message]</c> and completes with the writer result. Waits asynchronously for queue space;
+    /// allocation-free in the steady state (pooled completion).</summary>
+    public ValueTask<WriterResult> SendMessageAsync(string topic, Message message, CancellationToken cancellationToken = default) =>
+        SendAsyncCore(topic, message, default, null, null, cancellationToken);
+
+    /// <summary>Sends <c>[topic, message, data]</c> and completes with the writer result (lent buffer; see the remarks).</summary>
+    public ValueTask<WriterResult> SendMessageAsync(string topic, Message message, ReadOnlyMemory<byte> data, ZmqSendTracker? tracker = null, CancellationToken cancellationToken = default) =>
+        SendAsyncCore(topic, message, new ReadOnlySpan<ReadOnlyMemory<byte>>(in data), null, tracker, cancellationToken);
+
+    /// <summary>Sends <c>[topic, message, data…]</c> and completes with the writer result (lent buffers; see the remarks).</summary>
+    public ValueTask<WriterResult> SendMessageAsync(string topic, Message message, IReadOnlyList<ReadOnlyMemory<byte>> data, ZmqSendTracker? tracker = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return SendAsyncCore(topic, message, default, data, tracker, cancellationToken);
+    }
+
+    /// <summary>The returned task is the pooled command itself: it completes when the sending thread executed the
+    /// command. A command that has to wait for space waits in the queue's waiting list; <paramref name="cancellationToken"/>
+    /// can take it out of that list until it is queued.</summary>
+    private ValueTask<WriterResult> SendAsyncCore(string topic, Message message, ReadOnlySpan<ReadOnlyMemory<byte>> data, IReadOnlyList<ReadOnlyMemory<byte>>? list,
+        ZmqSendTracker? tracker, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        ArgumentNullException.ThrowIfNull(message);
+        CheckWritable();
+        var command = Rent(topic, message, data, list, tracker);
+        short version = command.Version;
+        switch (Submit(command, cancellationToken))
+        {
+            case Submission.Cancelled:
+                return ValueTask.FromCanceled<WriterResult>(cancellationToken);
+            case Submission.Waiting when cancellationToken.CanBeCanceled:
+                command.WatchCancellation(cancellationToken);
+                break;
+        }
+
+        return new ValueTask<WriterResult>(command, version);
+    }
+
+    // ------------------------------------------------------------ queue
+
+    private enum Submission
+    {
+        Queued,
+        Waiting,
+        Cancelled,
+    }
+
+    private WriteCommand Rent(string topic, Message message, ReadOnlySpan<ReadOnlyMemory<byte>> data, IReadOnlyList<ReadOnlyMemory<byte>>? list, ZmqSendTracker? tracker)
+    {
+        var command = _pool.TryRent() ?? new WriteCommand(this, _pool);
+        command.Reset();
+        command.Topic = topic;
+        command.Message = message;
+        command.Tracker = tracker;
+        foreach (var frame in data)
+        {
+            command.Buffers.Add(frame);
+        }
+
+        if (list is not null)
+        {
+            for (int i = 0; i < list.Count; i++)
+            {
+                command.Buffers.Add(list[i]);
+            }
+        }
+
+        return command;
+    }
+
+    /// <summary>Queues <paramref name="command"/> at once when there is room and no earlier send is waiting; otherwise
+    /// appends it to the waiting list (unless <paramref name="cancellationToken"/> is already cancelled). On any failure
+    /// the command is abandoned (its owned buffer disposed) and the error thrown.</summary>
+    private Submission Submit(WriteCommand command, CancellationToken cancellationToken)
+    {
+        lock (_sync)
+        {
+            if (_closed)
             {
                 command.Abandon();
-                throw new InvalidOperationException("Writer is shutdown.");
+                throw ShutdownError();
+            }
+
+            if (_firstWaiting is null && _count < MaxInflightMessages)
+            {
+                try
+                {
+                    QueueLocked(command);
+                }
+                catch
+                {
+                    command.Abandon();
+                    throw;
+                }
+
+                return Submission.Queued;
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                command.Abandon();
+                return Submission.Cancelled;
+            }
+
+            command.IsWaiting = true;
+            command.Previous = _lastWaiting;
+            if (_lastWaiting is null)
+            {
+                Volatile.Write(ref _firstWaiting, command);
+            }
+            else
+            {
+                _lastWaiting.Next = command;
+            }
+
+            _lastWaiting = command;
+            return Submission.Waiting;
+        }
+    }
+
+    private void UnlinkLocked(WriteCommand command)
+    {
+        if (command.Previous is null)
+        {
+            Volatile.Write(ref _firstWaiting, command.Next);
+        }
+        else
+        {
+            command.Previous.Next = command.Next;
+        }
+
+        if (command.Next is null)
+        {
+            _lastWaiting = command.Previous;
+        }
+        else
+        {
+            command.Next.Previous = command.Previous;
+        }
+
+        command.Previous = null;
+        command.Next = null;
+        command.IsWaiting = false;
+    }
+
+    /// <summary>Serializes the command's message (next sequence id) and appends it to the queue. Throws, leaving the
+    /// command unqueued, if serialization fails.</summary>
+    private void QueueLocked(WriteCommand command)
+    {
+        var message = command.Message!;
+        command.Body = _writer.Serialize(message, restore: true, out command.BodyLength);
+        command.IsEos = message.IsEndOfStream;
+        command.Message = null;
+        if (_count == _ring.Length)
+        {
+            GrowRingLocked();
+        }
+
+        int tail = _head + _count;
+        if (tail >= _ring.Length)
+        {
+            tail -= _ring.Length;
+        }
+
+        _ring[tail] = command;
+        Volatile.Write(ref _count, _count + 1);
+        command.Handle?.MarkQueued();
+        if (_workerWaiting)
+        {
+            Monitor.Pulse(_sync);
+        }
+    }
+
+    private void GrowRingLocked()
+    {
+        var bigger = new WriteCommand?[(int)Math.Min(MaxInflightMessages, 2L * _ring.Length)];
+        for (int i = 0; i < _count; i++)
+        {
+            int index = _head + i;
+            bigger[i] = _ring[index >= _ring.Length ? index - _ring.Length : index];
+        }
+
+        _ring = bigger;
+        _head = 0;
+    }
+
+    /// <summary>The sending thread's next command, waiting while the queue is empty; null once the queue is closed and
+    /// empty. Taking a command frees a slot for the first waiting send, which is queued here, in order.</summary>
+    private WriteCommand? Take()
+    {
+        lock (_sync)
+        {
+            while (_count == 0)
+            {
+                if (_closed)
+                {
+                    return null;
+                }
+
+                _workerWaiting = true;
+                Monitor.Wait(_sync);
+                _workerWaiting = false;
+            }
+
+            var command = _ring[_head]!;
+            _ring[_head] = null;
+            if (++_head == _ring.Length)
+            {
+                _head = 0;
+            }
+
+            Volatile.Write(ref _count, _count - 1);
+            while (_count < MaxInflightMessages && _firstWaiting is { } next)
+            {
+                UnlinkLocked(next);
+                try
+                {
+                    QueueLocked(next);
+                }
+                catch (Exception e)
+                {
+                    Reject(next, e);
+                }
             }
 
             return command;
         }
-        catch
+    }
+
+    /// <summary>Closes the queue: nothing more is accepted and every send still waiting for space fails with
+    /// "Writer is shutdown.". Commands already queued stay for the sending thread.</summary>
+    private void CloseQueue()
+    {
+        lock (_sync)
         {
-            owner?.Dispose();
-            throw;
-        }
-        finally
-        {
-            if (takeGate)
+            if (_closed)
             {
-                _gate.Release();
+                return;
+            }
+
+            _closed = true;
+            while (_firstWaiting is { } next)
+            {
+                UnlinkLocked(next);
+                Reject(next, ShutdownError());
+            }
+
+            if (_workerWaiting)
+            {
+                Monitor.Pulse(_sync);
             }
         }
     }
+
+    /// <summary>Cancellation callback of a waiting async send.</summary>
+    internal void CancelWaiting(WriteCommand command, CancellationToken cancellationToken)
+    {
+        lock (_sync)
+        {
+            if (!command.IsWaiting)
+            {
+                return; // already queued (or rejected): too late to cancel
+            }
+
+            UnlinkLocked(command);
+            command.Fail(new OperationCanceledException(cancellationToken));
+        }
+    }
+
+    /// <summary>A waiting send that will not be queued: the blocked caller throws <paramref name="error"/>, an awaiting
+    /// caller gets it from the task.</summary>
+    private static void Reject(WriteCommand command, Exception error)
+    {
+        var handle = command.Handle;
+        if (handle is null)
+        {
+            command.Fail(error);
+            return;
+        }
+
+        command.Abandon();
+        handle.Reject(error);
+    }
+
+    private static InvalidOperationException ShutdownError() => new("Writer is shutdown.");
 
     private void CheckWritable()
     {
@@ -396,7 +543,7 @@ public sealed class NonBlockingWriter : IDisposable
             case Fresh:
                 throw new InvalidOperationException("Writer is not started.");
             case Stopped:
-                throw new InvalidOperationException("Writer is shutdown.");
+                throw ShutdownError();
         }
 
         if (_startFailed)
@@ -407,23 +554,11 @@ public sealed class NonBlockingWriter : IDisposable
 
     private void Run()
     {
-        var reader = _queue.Reader;
-        while (true)
+        while (Take() is { } command)
         {
-            if (!reader.TryRead(out var command))
-            {
-                if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-                {
-                    return;
-                }
-
-                continue;
-            }
-
             if (_cancelPending)
             {
-                command.DisposeBuffers();
-                command.Complete(default, new InvalidOperationException("Writer is shutdown."));
+                command.Fail(ShutdownError());
                 continue;
             }
 
@@ -438,26 +573,34 @@ public sealed class NonBlockingWriter : IDisposable
             }
             catch (Exception e)
             {
-                command.DisposeBuffers();
-                command.Complete(default, e);
+                command.Fail(e);
             }
         }
     }
 }
 
-/// <summary>A queued write (pooled). Completes either a <see cref="WriteOperationResult"/> or an awaiting ValueTask.</summary>
+/// <summary>A send (pooled per writer). While waiting for queue space it is a node of the writer's waiting list; once
+/// executed it completes either its <see cref="WriteOperationResult"/> or, as the source of the caller's ValueTask, the
+/// awaiting caller.</summary>
 internal sealed class WriteCommand : IValueTaskSource<WriterResult>
 {
+    private static readonly Action<object?, CancellationToken> s_cancel =
+        static (state, token) => ((WriteCommand)state!)._writer.CancelWaiting((WriteCommand)state!, token);
+
+    private readonly NonBlockingWriter _writer;
     private readonly BoundedPool<WriteCommand> _pool;
     private ManualResetValueTaskSourceCore<WriterResult> _core;
+    private CancellationTokenRegistration _registration;
 
-    public WriteCommand(BoundedPool<WriteCommand> pool)
+    public WriteCommand(NonBlockingWriter writer, BoundedPool<WriteCommand> pool)
     {
+        _writer = writer;
         _pool = pool;
         _core.RunContinuationsAsynchronously = true;
     }
 
     public string? Topic;
+    public Message? Message; // until serialized
     public IMemoryOwner<byte>? Body;
     public int BodyLength;
     public bool IsEos;
@@ -467,18 +610,29 @@ internal sealed class WriteCommand : IValueTaskSource<WriterResult>
     public int OwnerLength;
     public WriteOperationResult? Handle;
 
+    // Waiting list (guarded by the writer's queue lock).
+    public WriteCommand? Previous;
+    public WriteCommand? Next;
+    public bool IsWaiting;
+
     public short Version => _core.Version;
 
     public void Reset()
     {
         _core.Reset();
         Topic = null;
+        Message = null;
         Body = null;
         Owner = null;
         Tracker = null;
         Handle = null;
         Buffers.Clear();
     }
+
+    /// <summary>Lets <paramref name="cancellationToken"/> take this waiting send out of the waiting list. The
+    /// registration is disposed before the command is reused, so a late callback never meets another send.</summary>
+    public void WatchCancellation(CancellationToken cancellationToken) =>
+        _registration = cancellationToken.UnsafeRegister(s_cancel, this);
 
     public void DisposeBuffers()
     {
@@ -488,12 +642,23 @@ internal sealed class WriteCommand : IValueTaskSource<WriterResult>
         Owner = null;
     }
 
-    /// <summary>The command could not be queued: release what it holds.</summary>
+    /// <summary>The command was never queued and nobody awaits it: release what it holds and pool it.</summary>
     public void Abandon()
     {
         DisposeBuffers();
         Buffers.Clear();
+        Topic = null;
+        Message = null;
+        Tracker = null;
+        Handle = null;
         _pool.TryReturn(this);
+    }
+
+    /// <summary>Completes with <paramref name="error"/>, releasing the buffers first.</summary>
+    public void Fail(Exception error)
+    {
+        DisposeBuffers();
+        Complete(default, error);
     }
 
     public void Complete(WriterResult result, Exception? error)
@@ -501,6 +666,7 @@ internal sealed class WriteCommand : IValueTaskSource<WriterResult>
         Buffers.Clear();
         Tracker = null;
         Topic = null;
+        Message = null;
         var handle = Handle;
         if (handle is not null)
         {
@@ -522,6 +688,13 @@ internal sealed class WriteCommand : IValueTaskSource<WriterResult>
 
     public WriterResult GetResult(short token)
     {
+        if (token != _core.Version || _core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+        {
+            return _core.GetResult(token); // misuse: throws, and the command is not pooled twice
+        }
+
+        _registration.Dispose();
+        _registration = default;
         try
         {
             return _core.GetResult(token);
@@ -543,28 +716,73 @@ internal sealed class WriteCommand : IValueTaskSource<WriterResult>
 /// Unlike savant-rs it is idempotent (D-18): <see cref="Get()"/> and <see cref="TryGet"/> return the same result (or
 /// throw the same error) on every call.
 /// </summary>
+/// <remarks>
+/// One is allocated per blocking send; it is kept as small as the API allows: 48 bytes on 64-bit runtimes (object
+/// header, the <see cref="WriterResult"/>, and one reference that encodes the state and the error). Waiting uses the
+/// object's own monitor, so do not lock on instances.
+/// </remarks>
 public sealed class WriteOperationResult
 {
-    private readonly object _lock = new();
-    private bool _done;
+    private static readonly object s_queued = new();
+    private static readonly object s_succeeded = new();
+
+    // null: not queued yet (only while the blocking send waits for space); s_queued: pending; s_succeeded: done, see
+    // _result; an Exception: failed; a Rejection: never queued (the blocked send throws it; never seen by callers).
+    private object? _state;
     private WriterResult _result;
-    private Exception? _error;
 
     internal WriteOperationResult()
     {
     }
 
     /// <summary>Whether the operation has finished.</summary>
-    public bool IsCompleted => Volatile.Read(ref _done);
+    public bool IsCompleted => Volatile.Read(ref _state) is { } state && state != s_queued;
+
+    internal void MarkQueued()
+    {
+        lock (this)
+        {
+            Volatile.Write(ref _state, s_queued);
+            Monitor.PulseAll(this);
+        }
+    }
+
+    internal void Reject(Exception error)
+    {
+        lock (this)
+        {
+            Volatile.Write(ref _state, new Rejection(error));
+            Monitor.PulseAll(this);
+        }
+    }
+
+    /// <summary>Blocks until the command is queued; throws the error that prevented it.</summary>
+    internal void WaitUntilQueued()
+    {
+        object state;
+        lock (this)
+        {
+            while (_state is null)
+            {
+                Monitor.Wait(this);
+            }
+
+            state = _state;
+        }
+
+        if (state is Rejection rejection)
+        {
+            throw rejection.Error;
+        }
+    }
 
     internal void Set(WriterResult result, Exception? error)
     {
-        lock (_lock)
+        lock (this)
         {
             _result = result;
-            _error = error;
-            Volatile.Write(ref _done, true);
-            Monitor.PulseAll(_lock);
+            Volatile.Write(ref _state, error ?? s_succeeded);
+            Monitor.PulseAll(this);
         }
     }
 
@@ -574,18 +792,21 @@ public sealed class WriteOperationResult
     /// <summary>Blocks up to <paramref name="timeout"/>; null if still pending.</summary>
     public WriterResult? Get(TimeSpan timeout)
     {
-        lock (_lock)
+        if (!IsCompleted)
         {
-            long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-            while (!_done)
+            lock (this)
             {
-                long left = deadline - Environment.TickCount64;
-                if (left <= 0)
+                long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+                while (!IsCompleted)
                 {
-                    return null;
-                }
+                    long left = deadline - Environment.TickCount64;
+                    if (left <= 0)
+                    {
+                        return null;
+                    }
 
-                Monitor.Wait(_lock, (int)Math.Min(left, int.MaxValue));
+                    Monitor.Wait(this, (int)Math.Min(left, int.MaxValue));
+                }
             }
         }
 
@@ -595,16 +816,22 @@ public sealed class WriteOperationResult
     /// <summary>The result if finished, null while pending; throws the operation's error if it failed.</summary>
     public WriterResult? TryGet()
     {
-        if (!Volatile.Read(ref _done))
+        var state = Volatile.Read(ref _state);
+        if (state is null || state == s_queued)
         {
             return null;
         }
 
-        if (_error is not null)
+        if (state is Exception error)
         {
-            throw new InvalidOperationException("The write operation failed: " + _error.Message, _error);
+            throw new InvalidOperationException("The write operation failed: " + error.Message, error);
         }
 
         return _result;
+    }
+
+    private sealed class Rejection(Exception error)
+    {
+        public Exception Error { get; } = error;
     }
 }

@@ -313,4 +313,421 @@ public sealed class NonBlockingTests : SavantTestBase
         reader.Shutdown();
         Assert.That(async () => await reader.ReceiveAsync(), Throws.InvalidOperationException.With.Message.Contains("shutdown"));
     }
+
+    // ------------------------------------------------------------ waiting for queue space, waiting for results
+
+    /// <summary>A REQ writer whose first command waits for an ack from a raw router that this test answers with
+    /// <see cref="ReplyOk"/>: until then the sending thread is busy, so the queue fills and later sends wait.</summary>
+    private (NonBlockingWriter Writer, ZmqSocket Router) BusyReqWriter(int inflight)
+    {
+        var router = Raw(ZmqSocketType.Router);
+        string endpoint = router.Bind("tcp://127.0.0.1:*");
+        var writer = StartNbWriter($"req+connect:{endpoint}", inflight, b => b.WithReceiveTimeout(5000).WithReceiveRetries(0));
+        return (writer, router);
+    }
+
+    /// <summary>Receives one request at the raw router, acknowledges it and returns its first extra byte and seq id.</summary>
+    private static (byte Data, ulong Seq) ReplyOk(ZmqSocket router)
+    {
+        using var request = new Frames.ZmqMessage();
+        Assert.That(router.TryReceive(request), Is.True, "no request arrived");
+        Assert.That(MessageCodec.TryDecode(request[3].Span, out var message, out string? reason), Is.True, reason);
+        byte data = request[4].Span[0];
+        Assert.That(router.TrySend(request[0].Span, ZmqSendFlags.SendMore) && router.TrySend(ReadOnlySpan<byte>.Empty, ZmqSendFlags.SendMore) && router.TrySend("OK"u8), Is.True);
+        return (data, message!.SeqId);
+    }
+
+    [Test]
+    public async Task Waiting_sends_are_queued_in_call_order_with_sequence_ids_in_that_order()
+    {
+        var (writer, router) = BusyReqWriter(2);
+        var message = Message.CreateUserData("t");
+        var first = writer.SendMessage("t", message, new byte[] { 0 });
+        Assert.That(() => writer.InflightMessages, Is.Zero.After(2000, 10), "the worker took the first command");
+        var sends = new List<ValueTask<WriterResult>>();
+        for (int i = 1; i <= 8; i++)
+        {
+            sends.Add(writer.SendMessageAsync("t", message, new byte[] { (byte)i }));
+        }
+
+        Assert.That((writer.InflightMessages, writer.HasCapacity), Is.EqualTo((2, false)), "two queued, six waiting for space");
+        var blocked = Task.Run(() => writer.SendMessage("t", message, new byte[] { 9 })); // waits behind the async ones
+        ulong previous = 0;
+        for (int i = 0; i <= 9; i++)
+        {
+            var (data, seq) = ReplyOk(router);
+            Assert.That(data, Is.EqualTo((byte)i), "sent in call order");
+            Assert.That(seq, Is.EqualTo(previous + 1), "sequence ids follow the call order, without gaps");
+            previous = seq;
+        }
+
+        Assert.That(first.Get().Kind, Is.EqualTo(WriterResultKind.Ack));
+        foreach (var send in sends)
+        {
+            Assert.That((await send).Kind, Is.EqualTo(WriterResultKind.Ack));
+        }
+
+        Assert.That((await blocked).Get().Kind, Is.EqualTo(WriterResultKind.Ack));
+        Assert.That(message.SeqId, Is.Zero, "the caller's message is not modified");
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Shutdown_fails_sends_waiting_for_space(bool cancelPending)
+    {
+        var (writer, router) = BusyReqWriter(2);
+        var first = writer.SendMessage("t", Message.CreateUserData("t"), new byte[] { 0 });
+        Assert.That(() => writer.InflightMessages, Is.Zero.After(2000, 10));
+        var queuedBlocking = writer.SendMessage("t", Message.CreateUserData("t"), new byte[] { 1 });
+        var queuedAsync = writer.SendMessageAsync("t", Message.CreateUserData("t"), new byte[] { 2 });
+        var waitingAsync = writer.SendMessageAsync("t", Message.CreateUserData("t"), new byte[] { 3 });
+        var waitingBlocking = Task.Run(() => writer.SendMessage("t", Message.CreateUserData("t"), new byte[] { 4 }));
+
+        // Shutdown first fails the waiting sends, then (draining) joins the worker, which still needs the acks.
+        var shutdown = Task.Run(cancelPending ? writer.ShutdownCancelPending : writer.Shutdown);
+        Assert.That(async () => await waitingAsync, Throws.InvalidOperationException.With.Message.EqualTo("Writer is shutdown."));
+        Assert.That(async () => await waitingBlocking, Throws.InvalidOperationException.With.Message.EqualTo("Writer is shutdown."));
+        Assert.That(ReplyOk(router).Data, Is.Zero);
+        if (cancelPending)
+        {
+            await shutdown;
+            Assert.That(() => queuedBlocking.Get(), Throws.InvalidOperationException.With.Message.Contains("Writer is shutdown."));
+            Assert.That(async () => await queuedAsync, Throws.InvalidOperationException.With.Message.EqualTo("Writer is shutdown."));
+        }
+        else
+        {
+            Assert.That(ReplyOk(router).Data, Is.EqualTo(1));
+            Assert.That(ReplyOk(router).Data, Is.EqualTo(2));
+            await shutdown;
+            Assert.That(queuedBlocking.Get().Kind, Is.EqualTo(WriterResultKind.Ack));
+            Assert.That((await queuedAsync).Kind, Is.EqualTo(WriterResultKind.Ack));
+        }
+
+        Assert.That(first.Get().Kind, Is.EqualTo(WriterResultKind.Ack));
+    }
+
+    [Test]
+    public async Task A_cancelled_waiting_send_leaves_no_gap()
+    {
+        var (writer, router) = BusyReqWriter(2);
+        var message = Message.CreateUserData("t");
+        var first = writer.SendMessage("t", message, new byte[] { 0 });
+        Assert.That(() => writer.InflightMessages, Is.Zero.After(2000, 10));
+        var q1 = writer.SendMessage("t", message, new byte[] { 1 });
+        var q2 = writer.SendMessage("t", message, new byte[] { 2 });
+        using var cts = new CancellationTokenSource();
+        var cancelled = writer.SendMessageAsync("t", message, new byte[] { 3 }, null, cts.Token);
+        var after = writer.SendMessageAsync("t", message, new byte[] { 4 });
+        cts.Cancel();
+        Assert.That(async () => await cancelled, Throws.InstanceOf<OperationCanceledException>());
+        ulong previous = 0;
+        foreach (byte expected in new byte[] { 0, 1, 2, 4 })
+        {
+            var (data, seq) = ReplyOk(router);
+            Assert.That((data, seq), Is.EqualTo((expected, previous + 1)), "the cancelled send took no sequence id");
+            previous = seq;
+        }
+
+        Assert.That(new[] { first.Get().Kind, q1.Get().Kind, q2.Get().Kind, (await after).Kind }, Is.All.EqualTo(WriterResultKind.Ack));
+    }
+
+    [Test]
+    public void Write_operation_result_is_48_bytes()
+    {
+        Assume.That(Environment.Is64BitProcess, Is.True);
+        GC.KeepAlive(new WriteOperationResult());
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var result = new WriteOperationResult();
+        long size = GC.GetAllocatedBytesForCurrentThread() - before;
+        GC.KeepAlive(result);
+        Assert.That(size, Is.EqualTo(48));
+    }
+
+    [Test]
+    public async Task Waiting_receivers_are_served_in_order()
+    {
+        var reader = StartNbReader($"router+bind:{BindEndpoint("ipc")}", 8, b => b.WithReceiveTimeout(2000));
+        var writer = StartWriter($"dealer+connect:{reader.Endpoint}");
+        var waiting = Enumerable.Range(0, 4).Select(_ => reader.ReceiveAsync().AsTask()).ToList();
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.That(writer.SendMessage("t", Message.CreateUserData("t"), new byte[] { (byte)i }).IsSent, Is.True);
+        }
+
+        // An idle Timeout may reach a waiter first; messages still arrive in order across waiters and the queue.
+        var order = new List<int>();
+        foreach (var w in waiting)
+        {
+            using var r = await w;
+            if (r is ReaderResultMessage m)
+            {
+                order.Add(m.Data[0].Span[0]);
+            }
+        }
+
+        while (order.Count < 4)
+        {
+            using var m = NextMessage(reader);
+            order.Add(m.Data[0].Span[0]);
+        }
+
+        Assert.That(order, Is.EqualTo(new[] { 0, 1, 2, 3 }));
+    }
+
+    [Test]
+    public async Task Shutdown_wakes_waiting_receivers()
+    {
+        var reader = StartNbReader($"router+bind:{BindEndpoint("ipc")}", 2, b => b.WithReceiveTimeout(2000));
+        var pendingAsync = reader.ReceiveAsync().AsTask();
+        var enumerator = reader.ReadAllAsync(skipTimeouts: true).GetAsyncEnumerator();
+        var pendingMove = enumerator.MoveNextAsync().AsTask();
+        var pendingBlocking = Task.Run(() => reader.Receive());
+        reader.Shutdown();
+        Assert.That(async () => await pendingAsync, Throws.InvalidOperationException.With.Message.EqualTo("Reader is shutdown."));
+        Assert.That(async () => await pendingBlocking, Throws.InvalidOperationException.With.Message.EqualTo("Reader is shutdown."));
+        Assert.That(await pendingMove, Is.False, "the enumeration ends quietly");
+        await enumerator.DisposeAsync();
+    }
+
+    [Test]
+    public async Task A_cancelled_receive_loses_no_result()
+    {
+        var reader = StartNbReader($"router+bind:{BindEndpoint("ipc")}", 2, b => b.WithReceiveTimeout(2000));
+        var writer = StartWriter($"dealer+connect:{reader.Endpoint}");
+        using var cts = new CancellationTokenSource();
+        var cancelled = reader.ReceiveAsync(cts.Token).AsTask();
+        var next = reader.ReceiveAsync().AsTask();
+        cts.Cancel();
+        Assert.That(async () => await cancelled, Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(writer.SendMessage("t", Message.CreateUserData("t"), new byte[] { 7 }).IsSent, Is.True);
+        var result = await next;
+        for (int i = 0; result.Kind == ReaderResultKind.Timeout && i < 10; i++)
+        {
+            result = reader.Receive(); // an idle Timeout may come first
+        }
+
+        using (result)
+        {
+            Assert.That(((ReaderResultMessage)result).Data[0].Span[0], Is.EqualTo(7));
+        }
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Concurrent_senders_keep_their_order_and_sequence_ids_have_no_gaps(bool cancelSome)
+    {
+        const int perSender = 400;
+        var reader = StartNbReader($"router+bind:{BindEndpoint("ipc")}", 4, b => b.WithReceiveTimeout(1000).WithReceiveHighWatermark(100_000));
+        var writer = StartNbWriter($"dealer+connect:{reader.Endpoint}", 4, b => b.WithSendHighWatermark(100_000));
+        var message = Message.CreateUserData("t");
+        static byte[] Payload(int sender, int i) => [(byte)sender, (byte)(i >> 8), (byte)i];
+
+        // 0: blocking, pipelined; 1: async, one at a time; 2: async, eight outstanding; 3: async, eight outstanding with
+        // tokens, every third one cancelled when cancelSome (it may already be queued; then it is sent).
+        var senders = new Task<int>[4];
+        senders[0] = Task.Run(() =>
+        {
+            var ops = new List<WriteOperationResult>();
+            for (int i = 0; i < perSender; i++)
+            {
+                ops.Add(writer.SendMessage("t", message, Payload(0, i)));
+            }
+
+            return ops.Count(o => o.Get().IsSent);
+        });
+        senders[1] = Task.Run(async () =>
+        {
+            int sent = 0;
+            for (int i = 0; i < perSender; i++)
+            {
+                sent += (await writer.SendMessageAsync("t", message, Payload(1, i))).IsSent ? 1 : 0;
+            }
+
+            return sent;
+        });
+        senders[2] = Task.Run(async () =>
+        {
+            int sent = 0;
+            var ring = new ValueTask<WriterResult>?[8];
+            for (int i = 0; i < perSender + ring.Length; i++)
+            {
+                int slot = i % ring.Length;
+                if (ring[slot] is { } pending)
+                {
+                    sent += (await pending).IsSent ? 1 : 0;
+                    ring[slot] = null;
+                }
+
+                if (i < perSender)
+                {
+                    ring[slot] = writer.SendMessageAsync("t", message, Payload(2, i));
+                }
+            }
+
+            return sent;
+        });
+        senders[3] = Task.Run(async () =>
+        {
+            int sent = 0;
+            var ring = new (ValueTask<WriterResult> Send, CancellationTokenSource Cts)?[8];
+            for (int i = 0; i < perSender + ring.Length; i++)
+            {
+                int slot = i % ring.Length;
+                if (ring[slot] is { } pending)
+                {
+                    try
+                    {
+                        sent += (await pending.Send).IsSent ? 1 : 0;
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    pending.Cts.Dispose();
+                    ring[slot] = null;
+                }
+
+                if (i < perSender)
+                {
+                    var cts = new CancellationTokenSource();
+                    ring[slot] = (writer.SendMessageAsync("t", message, Payload(3, i), null, cts.Token), cts);
+                    if (cancelSome && i % 3 == 0)
+                    {
+                        cts.Cancel();
+                    }
+                }
+            }
+
+            return sent;
+        });
+
+        var last = new int[4] { -1, -1, -1, -1 };
+        int received = 0;
+        ulong previousSeq = 0;
+        var receiving = Task.Run(async () =>
+        {
+            while (!senders.All(t => t.IsCompleted) || received < senders.Sum(t => t.Result))
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                using var r = await reader.ReceiveAsync(cts.Token);
+                if (r is not ReaderResultMessage m)
+                {
+                    continue;
+                }
+
+                var data = m.Data[0].Span;
+                int sender = data[0], index = (data[1] << 8) | data[2];
+                Assert.That(index, Is.GreaterThan(last[sender]), $"sender {sender} out of order");
+                if (sender != 3)
+                {
+                    Assert.That(index, Is.EqualTo(last[sender] + 1), $"sender {sender} lost a message");
+                }
+
+                last[sender] = index;
+                Assert.That(m.Message.SeqId, Is.EqualTo(previousSeq + 1), "sequence ids without gaps, in queue order");
+                previousSeq = m.Message.SeqId;
+                received++;
+            }
+        });
+
+        int[] sent = await Task.WhenAll(senders);
+        await receiving;
+        Assert.That(sent.Take(3), Is.All.EqualTo(perSender));
+        Assert.That(sent[3], cancelSome ? Is.InRange(perSender * 2 / 3, perSender) : Is.EqualTo(perSender));
+        Assert.That(received, Is.EqualTo(sent.Sum()));
+        Assert.That((writer.InflightMessages, writer.HasCapacity), Is.EqualTo((0, true)));
+    }
+
+    [Test]
+    public async Task Concurrent_receivers_get_every_result_once_and_shutdown_ends_them()
+    {
+        const int count = 2000;
+        var reader = StartNbReader($"router+bind:{BindEndpoint("ipc")}", 4, b => b.WithReceiveTimeout(1000).WithReceiveHighWatermark(100_000));
+        var writer = StartWriter($"dealer+connect:{reader.Endpoint}", b => b.WithSendHighWatermark(100_000));
+        var seen = new int[count];
+        int total = 0;
+
+        void Record(ReaderResult result)
+        {
+            using (result)
+            {
+                if (result is ReaderResultMessage m)
+                {
+                    var data = m.Data[0].Span;
+                    Interlocked.Increment(ref seen[(data[0] << 8) | data[1]]);
+                    Interlocked.Increment(ref total);
+                }
+            }
+        }
+
+        static bool IsShutdown(InvalidOperationException e) => e.Message.Contains("shutdown", StringComparison.Ordinal);
+
+        // Two blocking receivers, one awaiting receiver, one awaiting receiver that keeps cancelling its waits.
+        var receivers = new List<Task>();
+        for (int k = 0; k < 2; k++)
+        {
+            receivers.Add(Task.Run(() =>
+            {
+                try
+                {
+                    while (true)
+                    {
+                        Record(reader.Receive());
+                    }
+                }
+                catch (InvalidOperationException e) when (IsShutdown(e))
+                {
+                }
+            }));
+        }
+
+        receivers.Add(Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    Record(await reader.ReceiveAsync());
+                }
+            }
+            catch (InvalidOperationException e) when (IsShutdown(e))
+            {
+            }
+        }));
+        receivers.Add(Task.Run(async () =>
+        {
+            int attempt = 0;
+            while (true)
+            {
+                using var cts = new CancellationTokenSource();
+                try
+                {
+                    var pending = reader.ReceiveAsync(cts.Token);
+                    if (++attempt % 2 == 0)
+                    {
+                        cts.Cancel(); // races with the hand-over: either the result or the cancellation, never both
+                    }
+
+                    Record(await pending);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                catch (InvalidOperationException e) when (IsShutdown(e))
+                {
+                    return;
+                }
+            }
+        }));
+
+        for (int i = 0; i < count; i++)
+        {
+            Assert.That(writer.SendMessage("t", Message.CreateUserData("t"), new byte[] { (byte)(i >> 8), (byte)i }).IsSent, Is.True);
+        }
+
+        Assert.That(() => Volatile.Read(ref total), Is.EqualTo(count).After(30_000, 20));
+        reader.Shutdown();
+        await Task.WhenAll(receivers);
+        Assert.That(seen, Is.All.EqualTo(1), "every message exactly once");
+    }
 }
