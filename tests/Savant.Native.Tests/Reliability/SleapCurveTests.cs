@@ -62,4 +62,50 @@ public sealed class SleapCurveTests : ZmqTestBase
             Throws.InvalidOperationException, "a connecting sender cannot be the CURVE server");
         Assert.That(() => receiver.Curve = null, Throws.InvalidOperationException, "too late: already bound");
     }
+
+    [Test]
+    public async Task Paired_participants_handshake_and_exchange_over_curve_in_both_directions()
+    {
+        // Each participant's SUB binds (CURVE server with its own keys, admitting the peer's client key); each PUB
+        // connects as a client of the peer's server key. Paired classes expose Sender/Receiver for exactly this.
+        var senderSide = ZmqLibrary.CurveKeyPair();
+        var receiverSide = ZmqLibrary.CurveKeyPair();
+        int toReceiver = Rel.FreePort();
+        int toSender = Rel.FreePort();
+        using var sender = PairedSender.FromTcpPorts(toReceiver, toSender);
+        using var receiver = PairedReceiver.FromTcpPorts(toSender, toReceiver);
+        sender.Sender.Curve = SavantCurve.Client(receiverSide.PublicKey, senderSide.SecretKey);
+        sender.Receiver.Curve = SavantCurve.Server(senderSide.SecretKey, [receiverSide.PublicKey]);
+        receiver.Sender.Curve = SavantCurve.Client(senderSide.PublicKey, receiverSide.SecretKey);
+        receiver.Receiver.Curve = SavantCurve.Server(receiverSide.SecretKey, [senderSide.PublicKey]);
+        sender.Setup();
+        receiver.Setup();
+
+        var handshake = sender.SendHandshakeAsync(TimeSpan.FromSeconds(20));
+        Assert.That(receiver.ReceiveHandshake(TimeSpan.FromSeconds(20)), Is.True, "the request crossed the encrypted link");
+        Assert.That(await handshake.WaitAsync(TimeSpan.FromSeconds(20)), Is.True, "the reply crossed the other encrypted link");
+
+        var pixels = new byte[64 * 48 * 3];
+        new Random(7).NextBytes(pixels);
+        sender.SendArray(new JsonObject { ["type"] = "frame" }, NdArray.Create(pixels, NumpyDtype.UInt8, 64, 48, 3));
+        SleapMessage? received = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (received is null && DateTime.UtcNow < deadline)
+        {
+            received = receiver.CheckMessages(timeoutMs: 50, timesToCheck: 1).FirstOrDefault();
+        }
+
+        Assert.That(received, Is.Not.Null);
+        using (received)
+        {
+            Assert.That(received!.Array!.Data.Span.SequenceEqual(pixels), Is.True, "the array arrives intact");
+        }
+
+        Assert.That(sender.Receiver.Authenticator!.Allowed + receiver.Receiver.Authenticator!.Allowed, Is.GreaterThanOrEqualTo(2));
+
+        // A plaintext participant cannot complete a handshake with the encrypted receiver.
+        using var plaintext = PairedSender.FromTcpPorts(toReceiver, Rel.FreePort());
+        plaintext.Setup();
+        Assert.That(plaintext.SendHandshake(TimeSpan.FromMilliseconds(800)), Is.False);
+    }
 }
