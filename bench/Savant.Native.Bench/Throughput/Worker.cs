@@ -19,6 +19,7 @@ public static class Worker
                 "              [--size BYTES] [--count N] [--mode copy|zerocopy|zerocopy-all|owned] [--ring K]\n" +
                 "              [--verify none|sample|full] [--timeout-ms T] [--hwm N] [--topic T] [--preset default|video]\n" +
                 "              [--mallopt auto|off] [--netmq-pool gc|buffer] [--api blocking|nonblocking|async] [--rate MSGS_PER_S] [--warmup-ms MS] [--json]\n" +
+                "              [--lead-in-ms MS]   (sleap writer: uncounted warm-up arrays for MS ms at --rate before message 0)\n" +
                 "       worker --inproc-pair --system raw|netmq|savant --endpoint inproc://NAME [same options]");
             return 2;
         }
