@@ -124,7 +124,8 @@ public static class Report
             {
                 sb.AppendLine("Reader msg/s is first → last counted message. `sender msg/s` is what the sender reported (paced rows: the " +
                               $"rate it held, {SleapPacing.Fraction}× the Python sender's full speed in the same repeat, after a {SleapPacing.LeadInMs} ms " +
-                              "lead-in of uncounted messages). `× Python→Python` compares paced rows with the paced Python→Python row. " +
+                              "lead-in of uncounted messages; a receiver that keeps up reads at about that rate, faster while it works off what queued up during the lead-in). " +
+                              "`× Python→Python` compares paced rows with the paced Python→Python row. " +
                               "`lost at start / mid / end`: before the first message received, in gaps during the run (PUB drops at the " +
                               "high-water mark while the receiver is behind), after the last one.");
                 sb.AppendLine();
@@ -298,24 +299,28 @@ public static class Report
                 continue;
             }
 
+            // At a paced rate a receiver that keeps up reads at the sender's rate (a little faster while it works off
+            // what queued up during the lead-in); one that falls behind reads slower and, past the HWM, loses.
+            // Receivers are compared by what they lost, not by their msg/s.
             string at = $"at the paced Python sender's rate ({Rate(csPaced.W("msgs_per_s"))} msg/s), tcp {SizeText(size)}";
-            Check($"SLEAP C# receiver / Python receiver msg/s {at}", csPaced.Median / (pyPaced?.Median ?? double.NaN), 1);
             Check($"SLEAP C# receiver msg/s / sender msg/s {at} (keeps up)", csPaced.Median / csPaced.W("msgs_per_s"), 0.95);
+            if (pyPaced is not null)
+            {
+                Info($"SLEAP Python receiver msg/s / sender msg/s {at}", pyPaced.Median / pyPaced.W("msgs_per_s"), "F2");
+                Info($"SLEAP Python receiver lost % {at}", pyPaced.LostPercent, "F1");
+            }
+
             if (size == Hd)
             {
                 Check($"SLEAP C# receiver lost messages {at}", csPaced.Lost, 0, atLeast: false);
             }
+            else if (pyPaced is not null)
+            {
+                Check($"SLEAP C# receiver lost % {at} (goal: ≤ the Python receiver's)", csPaced.LostPercent, pyPaced.LostPercent, atLeast: false);
+            }
             else
             {
-                if (pyPaced is not null)
-                {
-                    Info($"SLEAP Python receiver lost % {at}", pyPaced.LostPercent, "F1");
-                    Check($"SLEAP C# receiver lost % {at} (goal: ≤ the Python receiver's)", csPaced.LostPercent, pyPaced.LostPercent, atLeast: false);
-                }
-                else
-                {
-                    Info($"SLEAP C# receiver lost % {at}", csPaced.LostPercent, "F1");
-                }
+                Info($"SLEAP C# receiver lost % {at}", csPaced.LostPercent, "F1");
             }
         }
 
