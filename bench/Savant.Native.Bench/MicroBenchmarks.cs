@@ -209,4 +209,16 @@ public class SleapHeaderBenchmarks
 
     [Benchmark]
     public int ParseShape() => SleapMessage.ReadShape((SleapJson.Parse(_encoded) as JsonObject)!["shape"]).Length;
+
+    /// <summary>What the receiver does per header now: the full check without building nodes, locating dtype and shape.</summary>
+    [Benchmark]
+    public int Check()
+    {
+        var scan = SleapJson.ScanRoot(_encoded, "dtype", "shape");
+        return scan.Value2!.Value.Start.Value;
+    }
+
+    /// <summary>Reading one integer member from the received bytes (SleapMessage.TryGetHeaderInt64 on a received message).</summary>
+    [Benchmark]
+    public int FindMember() => SleapJson.ScanRoot(_encoded, "frame_idx").Value1!.Value.Start.Value;
 }

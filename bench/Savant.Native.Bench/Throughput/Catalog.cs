@@ -217,7 +217,7 @@ public static class CaseCatalog
             foreach (int size in new[] { 65536, 6_220_800 })
             {
                 long n = size > 1 << 20 ? (o.Quick ? 30 : 150) : (o.Quick ? 300 : 3000);
-                AddSleap(all, env, size, Math.Max(5, (long)(n * o.CountScale)));
+                AddSleap(all, env, size, Math.Max(5, (long)(n * o.CountScale)), o.Quick);
             }
         }
 
@@ -367,7 +367,7 @@ public static class CaseCatalog
         all.Add(new Case("NetMQ, BufferManager pool", "netmq", "copy", "inproc", size, n, _ => null, e => Self(env, Lp(e, "netmq", "copy", "--netmq-pool", "buffer"))));
     }
 
-    private static void AddSleap(List<Case> all, BenchEnvironment env, int size, long n)
+    private static void AddSleap(List<Case> all, BenchEnvironment env, int size, long n, bool quick)
     {
         string sz = S(size), cnt = S(n), shape = SleapWorker.ShapeText(size);
         const int start = 1500; // SUB must be bound before PUB sends (PUB drops otherwise)
@@ -387,8 +387,75 @@ public static class CaseCatalog
             all.Add(new Case("SLEAP Python -> Python", "sleap", "copy", "tcp", size, n, Pr, Pw, start));
             all.Add(new Case("SLEAP Python -> C#", "sleap", "copy", "tcp", size, n, e => Self(env, Cr(e)), Pw, start));
             all.Add(new Case("SLEAP C# -> Python", "sleap", "zerocopy", "tcp", size, n, Pr, e => Self(env, Cw(e)), start));
+
+            // Loss at a known sender rate: the Python sender paced below its own full speed (measured in the same
+            // repeat by the rows above, see SleapPacing), after a lead-in of uncounted messages at that rate, so
+            // counting starts with the subscription in place and both receivers warm.
+            // The count follows the rate (see SleapPacing.CountFor), so it is read when the case runs.
+            string Pcnt() => S(SleapPacing.CountFor(size, n, quick));
+            ProcSpec Ppr(string e) => new(env.Python, [env.PythonPeer, "recv", "--address", e, "--max", Pcnt(), "--timeout", "3"]);
+            ProcSpec Pcr(string e) => Self(env, ["--system", "sleap", "--role", "reader", "--endpoint", e, "--size", sz, "--count", Pcnt(), "--timeout-ms", "3000"]);
+            ProcSpec Ppw(string e) => new(env.Python, [env.PythonPeer, "send", "--address", e, "--count", Pcnt(), "--shape", shape, "--dtype", "uint8", "--wait-subscriber", "10",
+                "--rate", SleapPacing.RateFor(size).ToString("F1", CultureInfo.InvariantCulture), "--lead-in-ms", S(SleapPacing.LeadInMs)]);
+            all.Add(new Case(SleapPacing.PythonToPython, "sleap", "copy", "tcp", size, n, Ppr, Ppw, start, Phase: 1));
+            all.Add(new Case(SleapPacing.PythonToCSharp, "sleap", "copy", "tcp", size, n, Pcr, Ppw, start, Phase: 1));
         }
 
         all.Add(new Case("SLEAP C# -> C#", "sleap", "zerocopy", "tcp", size, n, e => Self(env, Cr(e)), e => Self(env, Cw(e)), start));
     }
+}
+
+/// <summary>
+/// The sender rate of the paced SLEAP rows: <see cref="Fraction"/> of the Python sender's own full-speed rate, taken
+/// as the median of what the Python sender reported in this repeat's full-speed rows at the same size ("SLEAP Python
+/// -> Python" and "-> C#", which run first). Below its full speed the sender holds the rate, so both receivers see
+/// the same, known input. When those rows did not run (a <c>--systems</c> filter), a fixed rate is used:
+/// <see cref="FallbackRate"/>, about 0.9× the medians of the 2026-11-23 five-repeat run on the 2-vCPU VM.
+/// </summary>
+public static class SleapPacing
+{
+    public const string PythonToPython = "SLEAP Python -> Python, paced";
+    public const string PythonToCSharp = "SLEAP Python -> C#, paced";
+    public const double Fraction = 0.9;
+
+    /// <summary>Uncounted warm-up messages are sent for this long before message 0.</summary>
+    public const int LeadInMs = 500;
+
+    private static readonly Dictionary<int, List<double>> s_measured = [];
+
+    public static bool IsFullSpeedPythonSender(string system) => system is "SLEAP Python -> Python" or "SLEAP Python -> C#";
+
+    public static double FallbackRate(int size) => size > 1 << 20 ? 200 : 9000;
+
+    /// <summary>
+    /// Messages in a paced run. PUB/SUB queues hold up to SNDHWM + RCVHWM (1000 + 1000 by default) messages, so a run
+    /// shorter than that cannot lose anything however slow the receiver is: below 1 MiB a paced run lasts at least
+    /// 4 s (1.5 s with <c>--quick</c>) at the paced rate. 1080p runs keep <paramref name="n"/> (2,000 queued frames
+    /// would be 12 GB); there the receiver's rate against the sender's tells whether it keeps up.
+    /// </summary>
+    public static long CountFor(int size, long n, bool quick) =>
+        size > 1 << 20 ? n : Math.Max(n, (long)Math.Ceiling(RateFor(size) * (quick ? 1.5 : 4)));
+
+    /// <summary>Starts a repeat: rates measured in earlier repeats are forgotten.</summary>
+    public static void NewRepeat() => s_measured.Clear();
+
+    public static void Record(int size, double senderRate)
+    {
+        if (double.IsNaN(senderRate) || senderRate <= 0)
+        {
+            return;
+        }
+
+        if (!s_measured.TryGetValue(size, out var list))
+        {
+            s_measured[size] = list = [];
+        }
+
+        list.Add(senderRate);
+    }
+
+    public static double RateFor(int size) =>
+        s_measured.TryGetValue(size, out var list) && list.Count > 0 ? Math.Round(Fraction * Report.Med(list), 1) : FallbackRate(size);
+
+    public static bool Measured(int size) => s_measured.ContainsKey(size);
 }

@@ -333,6 +333,7 @@ public sealed class WorkerOptions
     public string Pattern { get; set; } = "dealer-router";
     public double Rate { get; set; }
     public int WarmupMs { get; set; } = -1;
+    public int LeadInMs { get; set; }
     public bool InprocPair { get; set; }
 
     public bool IsBind(bool readerDefault) => Bind ?? (Role == "reader" ? readerDefault : !readerDefault);
@@ -366,6 +367,7 @@ public sealed class WorkerOptions
                 case "--pattern": o.Pattern = Next(); break;
                 case "--rate": o.Rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--warmup-ms": o.WarmupMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--lead-in-ms": o.LeadInMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--inproc-pair": o.InprocPair = true; break;
                 case "--json": break;
                 default: throw new ArgumentException($"unknown option '{a}'");

@@ -17,9 +17,10 @@ public sealed record ProcSpec(string File, IReadOnlyList<string> Args, IReadOnly
 /// <summary>A system measured in one (transport, size) group. <c>Reader</c> null means <c>Writer</c> runs both roles in
 /// one process and prints the writer's summary first (in-process pairs). <c>Pattern</c> is the socket pair
 /// (<c>dealer-router</c>, or <c>pub-sub</c>/<c>req-rep</c> for the Savant pattern rows); SLEAP rows are pub-sub by nature
-/// and keep the default.</summary>
+/// and keep the default. <c>Phase</c> orders cases within a (table, transport, size) group: phase 1 runs after phase 0 in
+/// every repeat (the paced SLEAP rows use the rate measured by the full-speed ones).</summary>
 public sealed record Case(string System, string Family, string SendMode, string Transport, int Size, long Count,
-    Func<string, ProcSpec?> Reader, Func<string, ProcSpec> Writer, int ReaderStartMs = 300, string Pattern = "dealer-router");
+    Func<string, ProcSpec?> Reader, Func<string, ProcSpec> Writer, int ReaderStartMs = 300, string Pattern = "dealer-router", int Phase = 0);
 
 /// <summary>One run's outcome.</summary>
 public sealed record RunResult(Case Case, int Repeat, JsonElement? Writer, JsonElement? Reader, string? Error, string Command)
@@ -120,13 +121,14 @@ public static class Orchestrator
         env.Facts["savant_envelope_bytes"] = string.Join(", ", o.Sizes.Select(size =>
                 $"{size.ToString(CultureInfo.InvariantCulture)} B: {CaseCatalog.EnvelopeSizeFor(size, o).ToString(CultureInfo.InvariantCulture)}")) +
             " (the C# Savant writer's Message frame mid-run, seq = count/2; --body-size of the \"Savant framing\" rows)";
-        // One interleaving group per report table: DEALER→ROUTER, Savant PUB→SUB, Savant REQ→REP, SLEAP.
-        var groups = cases.GroupBy(c => (Report.TableRank(c.Family, c.Pattern), c.Transport, c.Size)).OrderBy(g => g.Key).ToList();
+        // One interleaving group per report table (DEALER→ROUTER, Savant PUB→SUB, Savant REQ→REP, SLEAP) and phase.
+        var groups = cases.GroupBy(c => (Report.TableRank(c.Family, c.Pattern), c.Transport, c.Size, c.Phase)).OrderBy(g => g.Key).ToList();
         var results = new List<RunResult>();
         var sw = Stopwatch.StartNew();
         Console.Error.WriteLine($"throughput: {cases.Count} cases x {o.Repeats} repeats; systems interleaved per group");
         for (int r = 0; r < o.Repeats; r++)
         {
+            SleapPacing.NewRepeat();
             foreach (var g in groups)
             {
                 var list = g.ToList();
@@ -134,8 +136,19 @@ public static class Orchestrator
                 for (int k = 0; k < list.Count; k++)
                 {
                     var c = list[(k + r) % list.Count];
+                    if (c.Phase == 1 && k == 0)
+                    {
+                        Console.Error.WriteLine($"  paced SLEAP sender, {c.Size} B: {SleapPacing.RateFor(c.Size):F1} msg/s " +
+                            (SleapPacing.Measured(c.Size) ? $"({SleapPacing.Fraction} x the Python sender's full speed in this repeat)" : "(fixed rate: no full-speed Python sender in this repeat)"));
+                    }
+
                     var res = RunCase(c, r, o, env);
                     results.Add(res);
+                    if (SleapPacing.IsFullSpeedPythonSender(c.System) && res.Error is null)
+                    {
+                        SleapPacing.Record(c.Size, RunResult.Get(res.Writer, "msgs_per_s"));
+                    }
+
                     Console.Error.WriteLine($"  [{sw.Elapsed:mm\\:ss}] r{r + 1} {c.Transport,-6} {c.Size,9} {c.System,-34} " +
                         (res.Ok ? $"{res.ReaderRate,12:F1} msg/s {res.ReaderGbps,7:F3} GB/s" : $"FAILED {res.Error}"));
                 }

@@ -76,12 +76,35 @@ public static class SleapWorker
         Thread.Sleep(o.WarmupMs >= 0 ? o.WarmupMs : 500); // PUB/SUB slow joiner
         var timeout = TimeSpan.FromMilliseconds(o.TimeoutMs);
         var meter = new RunMeter(threadScope: false);
+        string? error = null;
+        long warmup = 0;
+        if (o.LeadInMs > 0)
+        {
+            // Uncounted warm-up arrays at the same rate (header warmup_id): receivers skip them.
+            var leadIn = new Pacer(o.Rate);
+            var warmupHeader = new JsonObject();
+            var until = System.Diagnostics.Stopwatch.StartNew();
+            while (until.ElapsedMilliseconds < o.LeadInMs && error is null)
+            {
+                leadIn.Wait(warmup);
+                int slot = (int)(warmup % slots);
+                if (!trackers[slot].Wait(timeout))
+                {
+                    error = "no free ring slot in time";
+                    break;
+                }
+
+                warmupHeader["warmup_id"] = warmup;
+                sender.SendArray(warmupHeader, arrays[slot], trackers[slot]);
+                warmup++;
+            }
+        }
+
         var pacer = new Pacer(o.Rate);
         var header = new JsonObject();
         long sent = 0;
-        string? error = null;
         meter.Start();
-        for (long i = 0; i < o.Count; i++)
+        for (long i = 0; i < o.Count && error is null; i++)
         {
             pacer.Wait(i);
             int slot = (int)(i % slots);
@@ -105,7 +128,10 @@ public static class SleapWorker
 
         meter.Mark();
         meter.Stop();
-        return meter.Summary(o, "writer", sent, sent * (long)o.Size, 0, 0, 0, error, false);
+        var summary = meter.Summary(o, "writer", sent, sent * (long)o.Size, 0, 0, 0, error, false);
+        summary["rate"] = o.Rate;
+        summary["warmup_messages"] = warmup;
+        return summary;
     }
 
     public static Dictionary<string, object?> Reader(WorkerOptions o)
@@ -118,8 +144,9 @@ public static class SleapWorker
 
         receiver.Setup();
         var meter = new RunMeter(threadScope: false);
-        long received = 0, bytes = 0, corrupt = 0, outOfOrder = 0, maxId = -1;
+        long received = 0, bytes = 0, corrupt = 0, outOfOrder = 0, maxId = -1, warmup = 0;
         var idle = System.Diagnostics.Stopwatch.StartNew();
+        var losses = new LossTracker();
         bool timedOut = false;
         while (o.Count <= 0 || received < o.Count)
         {
@@ -137,6 +164,12 @@ public static class SleapWorker
             }
 
             idle.Restart();
+            if (message.TryGetHeaderInt64("warmup_id", out _))
+            {
+                warmup++; // lead-in: not counted, not timed
+                continue;
+            }
+
             if (!meter.Started)
             {
                 meter.Start();
@@ -145,13 +178,15 @@ public static class SleapWorker
             meter.Mark();
             received++;
             meter.Tick(received, o.Count);
-            long id = message.Header["message_id"] is JsonValue v && v.TryGetValue(out long l) ? l : -1;
+            long id = message.TryGetHeaderInt64("message_id", out long l) ? l : -1;
             var array = message.Array;
             if (array is null || id < 0)
             {
                 corrupt++;
                 continue;
             }
+
+            losses.Seen(id);
 
             bytes += array.ByteLength;
             if (!Check(array.Data.Span, id, o.Size, o.Verify))
@@ -172,6 +207,89 @@ public static class SleapWorker
         meter.Stop();
         long expected = Math.Max(maxId + 1, o.Count);
         var summary = meter.Summary(o, "reader", received, bytes, Math.Max(0, expected - received), corrupt, outOfOrder, null, timedOut && received == 0);
+        losses.AddTo(summary, o.Count);
+        summary["warmup_messages"] = warmup;
         return summary;
+    }
+}
+
+/// <summary>
+/// Where a PUB/SUB reader lost messages, from the sequence numbers it saw: before the first one received (the
+/// subscription was not in place yet, or the reader was not reading yet), in gaps during the run (a queue overflowed
+/// at its high-water mark while the reader fell behind), or after the last one (the tail never arrived). Each gap is
+/// recorded with the time since the first message and the longest pause between two receives, so a stall (GC, JIT,
+/// scheduling) can be matched with the gap it caused. The Python peer reports the same fields.
+/// </summary>
+public sealed class LossTracker
+{
+    private const int MaxRecordedGaps = 32;
+    private readonly long _t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+    private readonly List<Dictionary<string, object?>> _gaps = [];
+    private long _first = -1;
+    private long _last = -1;
+    private long _lostMid;
+    private int _gapCount;
+    private long _lastTick;
+    private double _maxPauseMs;
+    private long _maxPauseAfter = -1;
+    private long _firstTick;
+
+    public void Seen(long id)
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_first < 0)
+        {
+            _first = id;
+            _last = id;
+            _firstTick = now;
+            _lastTick = now;
+            return;
+        }
+
+        double pauseMs = System.Diagnostics.Stopwatch.GetElapsedTime(_lastTick, now).TotalMilliseconds;
+        if (pauseMs > _maxPauseMs)
+        {
+            _maxPauseMs = pauseMs;
+            _maxPauseAfter = _last;
+        }
+
+        _lastTick = now;
+        if (id > _last + 1)
+        {
+            long missing = id - _last - 1;
+            _lostMid += missing;
+            _gapCount++;
+            if (_gaps.Count < MaxRecordedGaps)
+            {
+                _gaps.Add(new Dictionary<string, object?>
+                {
+                    ["after_id"] = _last,
+                    ["missing"] = missing,
+                    ["at_ms"] = Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(_firstTick, now).TotalMilliseconds, 1),
+                    ["pause_ms"] = Math.Round(pauseMs, 1),
+                });
+            }
+        }
+
+        if (id > _last)
+        {
+            _last = id;
+        }
+    }
+
+    /// <summary>Adds <c>first_id</c>, <c>lost_at_start</c>, <c>lost_mid</c>, <c>lost_at_end</c>, <c>gap_count</c>,
+    /// <c>gaps</c>, <c>max_pause_ms</c> (+ the id after which it happened) and <c>first_message_after_ms</c> (from the
+    /// reader's start to the first message).</summary>
+    public void AddTo(Dictionary<string, object?> summary, long expected)
+    {
+        summary["first_id"] = _first;
+        summary["lost_at_start"] = Math.Max(0, _first);
+        summary["lost_mid"] = _lostMid;
+        summary["lost_at_end"] = _last < 0 ? 0 : Math.Max(0, expected - 1 - _last);
+        summary["gap_count"] = _gapCount;
+        summary["gaps"] = _gaps;
+        summary["max_pause_ms"] = Math.Round(_maxPauseMs, 1);
+        summary["max_pause_after_id"] = _maxPauseAfter;
+        summary["first_message_after_ms"] = _first < 0 ? null : Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(_t0, _firstTick).TotalMilliseconds, 1);
     }
 }

@@ -20,6 +20,7 @@ public static class Worker
                 "              [--verify none|sample|full] [--timeout-ms T] [--hwm N] [--topic T] [--preset default|video]\n" +
                 "              [--mallopt auto|off] [--netmq-pool gc|buffer] [--api blocking|nonblocking|async] [--rate MSGS_PER_S] [--warmup-ms MS] [--json]\n" +
                 "              [--pattern dealer-router|pub-sub|req-rep]   (savant: socket pair; the reader binds)\n" +
+                "              [--lead-in-ms MS]   (sleap writer: uncounted warm-up arrays for MS ms at --rate before message 0)\n" +
                 "       worker --inproc-pair --system raw|netmq|savant --endpoint inproc://NAME [same options]");
             return 2;
         }

@@ -10,7 +10,14 @@ the raw array bytes. PUB connects, SUB binds and subscribes to everything. The p
 Command line (one JSON object per line on stdout, final line a summary)::
 
     sleap_peer.py send --address ADDR --count N --shape 1080,1920,3 --dtype uint8 [--paired --reply-address ADDR]
+                       [--rate MSGS_PER_S] [--lead-in-ms MS]
     sleap_peer.py recv --address ADDR --max N --json [--paired --reply-address ADDR]
+
+Paced sending (``--rate``) follows an absolute schedule (message i is due i/rate seconds after the start; a sender that
+fell behind catches up without sleeping). ``--lead-in-ms`` first sends uncounted warm-up messages for that long, at the
+same rate, with ``warmup_id`` in the header instead of ``message_id``: receivers skip them, so counting starts with
+the subscription in place and both sides running. The receiver reports where messages went missing (before the
+first one it got, in gaps during the run, after the last one) and the longest pause between two messages.
 
 Run ``sleap_peer.py send --help`` / ``recv --help`` for all options.
 """
@@ -273,6 +280,70 @@ def describe(index, message):
     return line
 
 
+class Pacer:
+    """Absolute schedule: message i is due i / rate seconds after start (rate 0: no pacing)."""
+
+    def __init__(self, rate):
+        self.rate = rate
+        self.start = time.perf_counter()
+
+    def wait(self, index):
+        if self.rate <= 0:
+            return
+        delay = self.start + index / self.rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+
+
+class LossTracker:
+    """Where a PUB/SUB receiver lost messages, from the message_id values it saw (same fields as the C# worker)."""
+
+    MAX_GAPS = 32
+
+    def __init__(self):
+        self.created = time.perf_counter()
+        self.first = self.last = -1
+        self.first_at = self.last_at = None
+        self.lost_mid = 0
+        self.gap_count = 0
+        self.gaps = []
+        self.max_pause = 0.0
+        self.max_pause_after = -1
+
+    def seen(self, message_id):
+        now = time.perf_counter()
+        if self.first < 0:
+            self.first = self.last = message_id
+            self.first_at = self.last_at = now
+            return
+        pause = now - self.last_at
+        if pause > self.max_pause:
+            self.max_pause, self.max_pause_after = pause, self.last
+        self.last_at = now
+        if message_id > self.last + 1:
+            missing = message_id - self.last - 1
+            self.lost_mid += missing
+            self.gap_count += 1
+            if len(self.gaps) < self.MAX_GAPS:
+                self.gaps.append({"after_id": self.last, "missing": missing,
+                                  "at_ms": round((now - self.first_at) * 1000, 1), "pause_ms": round(pause * 1000, 1)})
+        if message_id > self.last:
+            self.last = message_id
+
+    def fields(self, expected):
+        return {
+            "first_id": self.first,
+            "lost_at_start": max(0, self.first),
+            "lost_mid": self.lost_mid,
+            "lost_at_end": 0 if self.last < 0 else max(0, expected - 1 - self.last),
+            "gap_count": self.gap_count,
+            "gaps": self.gaps,
+            "max_pause_ms": round(self.max_pause * 1000, 1),
+            "max_pause_after_id": self.max_pause_after,
+            "first_message_after_ms": None if self.first_at is None else round((self.first_at - self.created) * 1000, 1),
+        }
+
+
 def summary(role, count, nbytes, seconds, lost):
     seconds = max(seconds, 1e-9)
     return {
@@ -317,9 +388,25 @@ def cmd_send(args):
         peer = None
 
     base = None if args.dict else base_array(shape, dtype)
+    warmup = 0
+    if args.lead_in_ms > 0:
+        # Uncounted warm-up messages at the same rate: receivers skip headers with warmup_id.
+        pacer = Pacer(args.rate)
+        end = time.perf_counter() + args.lead_in_ms / 1000.0
+        while time.perf_counter() < end:
+            pacer.wait(warmup)
+            header = dict(extra)
+            header["warmup_id"] = warmup
+            if args.dict:
+                sender.send_dict(header)
+            else:
+                sender.send_array(header, make_array(base, warmup))
+            warmup += 1
     total = 0
+    pacer = Pacer(args.rate)
     start = time.perf_counter()
     for i in range(args.count):
+        pacer.wait(i)
         header = dict(extra)
         header["message_id"] = i
         if args.dict:
@@ -342,7 +429,10 @@ def cmd_send(args):
         peer.close(linger_ms=args.linger)
     else:
         sender.close(linger_ms=args.linger)
-    emit(summary("send", args.count, total, seconds, 0))
+    result = summary("send", args.count, total, seconds, 0)
+    result["rate"] = args.rate
+    result["warmup_messages"] = warmup
+    emit(result)
     return 0
 
 
@@ -373,7 +463,9 @@ def cmd_recv(args):
 
     count = 0
     nbytes = 0
+    warmup = 0
     ids = set()
+    losses = LossTracker()
     first = last = None
     idle_since = time.monotonic()
     while args.max <= 0 or count < args.max:
@@ -388,11 +480,15 @@ def cmd_recv(args):
             if isinstance(message, dict) and message.get("probe"):
                 emit({"event": "probe"})
                 continue
+            if isinstance(message, dict) and "warmup_id" in message:
+                warmup += 1
+                continue
             if first is None:
                 first = time.perf_counter()
             last = time.perf_counter()
             if isinstance(message, dict) and isinstance(message.get("message_id"), int):
                 ids.add(message["message_id"])
+                losses.seen(message["message_id"])
             array = message.get("ndarray") if isinstance(message, dict) else None
             if array is not None:
                 nbytes += array.nbytes
@@ -408,7 +504,10 @@ def cmd_recv(args):
         peer.close()
     else:
         receiver.close()
-    emit(summary("recv", count, nbytes, seconds, lost))
+    result = summary("recv", count, nbytes, seconds, lost)
+    result.update(losses.fields(expected))
+    result["warmup_messages"] = warmup
+    emit(result)
     return 0 if (args.max <= 0 or count >= args.max) else 1
 
 
@@ -429,6 +528,10 @@ def main(argv=None):
     send.add_argument("--wait-subscriber", type=float, default=0.0,
                       help="unpaired: use XPUB and wait up to this many seconds for the subscription before sending")
     send.add_argument("--interval", type=float, default=0.0, help="seconds between messages")
+    send.add_argument("--rate", type=float, default=0.0,
+                      help="messages per second on an absolute schedule (0: as fast as possible)")
+    send.add_argument("--lead-in-ms", type=float, default=0.0,
+                      help="first send uncounted warm-up messages (header warmup_id) for this long, at --rate")
     send.add_argument("--linger", type=int, default=5000, help="ms to let queued messages leave on close")
     send.add_argument("--json", action="store_true", help="print one JSON line per message sent")
 

@@ -34,6 +34,7 @@ public sealed class Receiver : IDisposable
     private readonly ZmqContext _context;
     private readonly bool _ownsContext;
     private readonly Queue<SleapMessage> _pushedBack = new();
+    private readonly SleapDecodeCache _decodeCache = new();
     private ZmqSocket? _socket;
     private ZmqPoller? _poller;
     private int _busy;
@@ -290,7 +291,7 @@ public sealed class Receiver : IDisposable
             return null;
         }
 
-        return SleapMessage.Decode(frames);
+        return SleapMessage.Decode(frames, _decodeCache);
     }
 
     private void EnterSync()

@@ -498,17 +498,8 @@ public static class SleapJson
     /// <see cref="SleapErrorKind.InvalidJson"/>, with the position of the problem.</exception>
     public static JsonNode? Parse(ReadOnlySpan<byte> utf8)
     {
-        if (!Utf8.IsValid(utf8))
-        {
-            throw new SleapMessageException(SleapErrorKind.InvalidUtf8, "The JSON text is not valid UTF-8.");
-        }
-
-        if (utf8.StartsWith("\uFEFF"u8))
-        {
-            throw new SleapMessageException(SleapErrorKind.InvalidJson, "Unexpected UTF-8 BOM (Python's json.loads rejects it too).");
-        }
-
-        var parser = new Parser(utf8);
+        CheckEncoding(utf8);
+        var parser = new Parser(utf8, build: true);
         parser.SkipWhitespace();
         var value = parser.ParseValue(0);
         parser.SkipWhitespace();
@@ -527,16 +518,108 @@ public static class SleapJson
         return Parse(Encoding.UTF8.GetBytes(text));
     }
 
+    /// <summary>
+    /// Checks <paramref name="utf8"/> exactly as <see cref="Parse(ReadOnlySpan{byte})"/> does — the same input is
+    /// accepted and the same exception is thrown for the same problem — without building any node, and finds where
+    /// the values of the top-level members <paramref name="key1"/> and <paramref name="key2"/> are (the last one of each
+    /// name, as the parsed object keeps it). Allocates nothing unless a top-level key is written with escapes.
+    /// </summary>
+    /// <exception cref="SleapMessageException">As <see cref="Parse(ReadOnlySpan{byte})"/>.</exception>
+    internal static RootScan ScanRoot(ReadOnlySpan<byte> utf8, string? key1, string? key2 = null)
+    {
+        CheckEncoding(utf8);
+        var parser = new Parser(utf8, build: false) { Key1 = key1, Key2 = key2 };
+        parser.SkipWhitespace();
+        bool isObject = !parser.AtEnd && utf8[parser.Position] == '{';
+        parser.ParseValue(0);
+        parser.SkipWhitespace();
+        if (!parser.AtEnd)
+        {
+            throw parser.Error("extra data after the JSON value");
+        }
+
+        return new RootScan(isObject, parser.Value1, parser.Value2);
+    }
+
+    /// <summary>The UTF-8 content of a JSON string token written without escapes (<paramref name="token"/> includes
+    /// the quotes); false for any other token.</summary>
+    internal static bool TryGetPlainString(ReadOnlySpan<byte> token, out ReadOnlySpan<byte> content)
+    {
+        if (token.Length >= 2 && token[0] == '"' && token[1..^1].IndexOf((byte)'\\') < 0)
+        {
+            content = token[1..^1];
+            return true;
+        }
+
+        content = default;
+        return false;
+    }
+
+    /// <summary>The value of a valid JSON string token (quotes included), escapes resolved; null when the token is not
+    /// a string.</summary>
+    internal static string? DecodeString(ReadOnlySpan<byte> token)
+    {
+        if (token.IsEmpty || token[0] != '"')
+        {
+            return null;
+        }
+
+        var parser = new Parser(token, build: true);
+        return parser.ParseString();
+    }
+
+    /// <summary>Whether the UTF-8 bytes spell <paramref name="text"/> exactly.</summary>
+    internal static bool Utf8Equals(ReadOnlySpan<byte> utf8, string text) =>
+        System.Text.Ascii.IsValid(text)
+            ? utf8.Length == text.Length && System.Text.Ascii.Equals(utf8, text)
+            : Encoding.UTF8.GetString(utf8) == text;
+
+    private static void CheckEncoding(ReadOnlySpan<byte> utf8)
+    {
+        if (!Utf8.IsValid(utf8))
+        {
+            throw new SleapMessageException(SleapErrorKind.InvalidUtf8, "The JSON text is not valid UTF-8.");
+        }
+
+        if (utf8.StartsWith("\uFEFF"u8))
+        {
+            throw new SleapMessageException(SleapErrorKind.InvalidJson, "Unexpected UTF-8 BOM (Python's json.loads rejects it too).");
+        }
+    }
+
+    /// <summary>Result of <see cref="ScanRoot"/>: whether the value is an object, and the byte ranges of the two
+    /// members' values (null when absent).</summary>
+    internal readonly record struct RootScan(bool IsObject, Range? Value1, Range? Value2);
+
+    /// <summary>One recursive-descent reader for both uses: <c>build</c> makes the nodes; without it the same checks
+    /// run (same errors at the same positions) and nothing is allocated.</summary>
     private ref struct Parser
     {
         private readonly ReadOnlySpan<byte> _s;
+        private readonly bool _build;
         private int _pos;
+        private int _stringStart;
+        private int _stringEnd;
+        private bool _stringEscaped;
 
-        public Parser(ReadOnlySpan<byte> s)
+        public Parser(ReadOnlySpan<byte> s, bool build)
         {
             _s = s;
+            _build = build;
             _pos = 0;
         }
+
+        /// <summary>Scanning only: the top-level member names whose values to locate.</summary>
+        public string? Key1 { get; init; }
+
+        /// <summary>Scanning only: see <see cref="Key1"/>.</summary>
+        public string? Key2 { get; init; }
+
+        public Range? Value1 { get; private set; }
+
+        public Range? Value2 { get; private set; }
+
+        public readonly int Position => _pos;
 
         public readonly bool AtEnd => _pos >= _s.Length;
 
@@ -573,22 +656,23 @@ public static class SleapJson
                 case (byte)'[':
                     return ParseArray(depth);
                 case (byte)'"':
-                    return JsonValue.Create(ParseString());
+                    string? s = ParseString();
+                    return _build ? JsonValue.Create(s) : null;
                 case (byte)'t':
                     Expect("true"u8);
-                    return JsonValue.Create(true);
+                    return _build ? JsonValue.Create(true) : null;
                 case (byte)'f':
                     Expect("false"u8);
-                    return JsonValue.Create(false);
+                    return _build ? JsonValue.Create(false) : null;
                 case (byte)'n':
                     Expect("null"u8);
                     return null;
                 case (byte)'N':
                     Expect("NaN"u8);
-                    return JsonValue.Create(double.NaN);
+                    return _build ? JsonValue.Create(double.NaN) : null;
                 case (byte)'I':
                     Expect("Infinity"u8);
-                    return JsonValue.Create(double.PositiveInfinity);
+                    return _build ? JsonValue.Create(double.PositiveInfinity) : null;
                 default:
                     if (c == '-' || (c >= '0' && c <= '9'))
                     {
@@ -609,10 +693,10 @@ public static class SleapJson
             _pos += literal.Length;
         }
 
-        private JsonObject ParseObject(int depth)
+        private JsonObject? ParseObject(int depth)
         {
             _pos++; // '{'
-            var obj = new JsonObject();
+            var obj = _build ? new JsonObject() : null;
             SkipWhitespace();
             if (!AtEnd && _s[_pos] == '}')
             {
@@ -620,6 +704,7 @@ public static class SleapJson
                 return obj;
             }
 
+            bool locate = !_build && depth == 0 && (Key1 is not null || Key2 is not null);
             while (true)
             {
                 SkipWhitespace();
@@ -628,7 +713,8 @@ public static class SleapJson
                     throw Error("expecting a property name enclosed in double quotes");
                 }
 
-                string key = ParseString();
+                string? key = ParseString();
+                int which = locate ? MatchKey() : 0;
                 SkipWhitespace();
                 if (AtEnd || _s[_pos] != ':')
                 {
@@ -637,8 +723,21 @@ public static class SleapJson
 
                 _pos++;
                 SkipWhitespace();
+                int valueStart = _pos;
                 var value = ParseValue(depth + 1);
-                obj[key] = value; // duplicate keys: the last value wins, as in Python's dict
+                if (obj is not null)
+                {
+                    obj[key!] = value; // duplicate keys: the last value wins, as in Python's dict
+                }
+                else if (which == 1)
+                {
+                    Value1 = valueStart.._pos; // the last one wins here too
+                }
+                else if (which == 2)
+                {
+                    Value2 = valueStart.._pos;
+                }
+
                 SkipWhitespace();
                 if (AtEnd)
                 {
@@ -659,10 +758,24 @@ public static class SleapJson
             }
         }
 
-        private JsonArray ParseArray(int depth)
+        /// <summary>Which of <see cref="Key1"/>/<see cref="Key2"/> the string just read equals (0: neither).</summary>
+        private readonly int MatchKey()
+        {
+            var raw = _s[_stringStart.._stringEnd];
+            if (_stringEscaped)
+            {
+                // Rare: resolve the escapes, then compare as strings.
+                string decoded = new Parser(_s[(_stringStart - 1)..], build: true).ParseString()!;
+                return decoded == Key1 ? 1 : decoded == Key2 ? 2 : 0;
+            }
+
+            return Key1 is not null && Utf8Equals(raw, Key1) ? 1 : Key2 is not null && Utf8Equals(raw, Key2) ? 2 : 0;
+        }
+
+        private JsonArray? ParseArray(int depth)
         {
             _pos++; // '['
-            var array = new JsonArray();
+            var array = _build ? new JsonArray() : null;
             SkipWhitespace();
             if (!AtEnd && _s[_pos] == ']')
             {
@@ -673,7 +786,8 @@ public static class SleapJson
             while (true)
             {
                 SkipWhitespace();
-                array.Add(ParseValue(depth + 1));
+                var value = ParseValue(depth + 1);
+                array?.Add(value);
                 SkipWhitespace();
                 if (AtEnd)
                 {
@@ -694,7 +808,9 @@ public static class SleapJson
             }
         }
 
-        private string ParseString()
+        /// <summary>Reads the string at the opening quote; returns its value when building, else null (the content's
+        /// range and whether it has escapes are kept for <see cref="MatchKey"/>).</summary>
+        public string? ParseString()
         {
             _pos++; // opening quote
             int start = _pos;
@@ -707,13 +823,14 @@ public static class SleapJson
 
             if (_pos < _s.Length && _s[_pos] == '"')
             {
-                string fast = Encoding.UTF8.GetString(_s[start.._pos]);
+                string? fast = _build ? Encoding.UTF8.GetString(_s[start.._pos]) : null;
+                (_stringStart, _stringEnd, _stringEscaped) = (start, _pos, false);
                 _pos++;
                 return fast;
             }
 
-            var sb = new StringBuilder();
-            sb.Append(Encoding.UTF8.GetString(_s[start.._pos]));
+            var sb = _build ? new StringBuilder() : null;
+            sb?.Append(Encoding.UTF8.GetString(_s[start.._pos]));
             while (true)
             {
                 if (AtEnd)
@@ -724,8 +841,9 @@ public static class SleapJson
                 byte c = _s[_pos];
                 if (c == '"')
                 {
+                    (_stringStart, _stringEnd, _stringEscaped) = (start, _pos, true);
                     _pos++;
-                    return sb.ToString();
+                    return sb?.ToString();
                 }
 
                 if (c < 0x20)
@@ -744,22 +862,22 @@ public static class SleapJson
                     _pos += 2;
                     switch (e)
                     {
-                        case (byte)'"': sb.Append('"'); break;
-                        case (byte)'\\': sb.Append('\\'); break;
-                        case (byte)'/': sb.Append('/'); break;
-                        case (byte)'b': sb.Append('\b'); break;
-                        case (byte)'f': sb.Append('\f'); break;
-                        case (byte)'n': sb.Append('\n'); break;
-                        case (byte)'r': sb.Append('\r'); break;
-                        case (byte)'t': sb.Append('\t'); break;
+                        case (byte)'"': sb?.Append('"'); break;
+                        case (byte)'\\': sb?.Append('\\'); break;
+                        case (byte)'/': sb?.Append('/'); break;
+                        case (byte)'b': sb?.Append('\b'); break;
+                        case (byte)'f': sb?.Append('\f'); break;
+                        case (byte)'n': sb?.Append('\n'); break;
+                        case (byte)'r': sb?.Append('\r'); break;
+                        case (byte)'t': sb?.Append('\t'); break;
                         case (byte)'u':
-                            if (_pos + 4 > _s.Length || !ushort.TryParse(Encoding.ASCII.GetString(_s.Slice(_pos, 4)), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ushort code))
+                            if (!TryReadHex4(out char code))
                             {
                                 _pos -= 2;
                                 throw Error("invalid \\uXXXX escape");
                             }
 
-                            sb.Append((char)code);
+                            sb?.Append(code);
                             _pos += 4;
                             break;
                         default:
@@ -776,11 +894,44 @@ public static class SleapJson
                     _pos++;
                 }
 
-                sb.Append(Encoding.UTF8.GetString(_s[runStart.._pos]));
+                sb?.Append(Encoding.UTF8.GetString(_s[runStart.._pos]));
             }
         }
 
-        private JsonNode ParseNumber()
+        /// <summary>Exactly four hex digits at the current position (as Python's <c>\uXXXX</c>).</summary>
+        private readonly bool TryReadHex4(out char code)
+        {
+            code = '\0';
+            if (_pos + 4 > _s.Length)
+            {
+                return false;
+            }
+
+            int value = 0;
+            for (int k = 0; k < 4; k++)
+            {
+                int digit = HexValue(_s[_pos + k]);
+                if (digit < 0)
+                {
+                    return false;
+                }
+
+                value = (value << 4) | digit;
+            }
+
+            code = (char)value;
+            return true;
+        }
+
+        private static int HexValue(byte b) => b switch
+        {
+            >= (byte)'0' and <= (byte)'9' => b - '0',
+            >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+            >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+            _ => -1,
+        };
+
+        private JsonNode? ParseNumber()
         {
             int start = _pos;
             if (_s[_pos] == '-')
@@ -789,7 +940,7 @@ public static class SleapJson
                 if (_s[_pos..].StartsWith("Infinity"u8))
                 {
                     _pos += 8;
-                    return JsonValue.Create(double.NegativeInfinity);
+                    return _build ? JsonValue.Create(double.NegativeInfinity) : null;
                 }
             }
 
@@ -840,6 +991,11 @@ public static class SleapJson
 
                     _pos = p;
                 }
+            }
+
+            if (!_build)
+            {
+                return null;
             }
 
             var text = _s[start.._pos];

@@ -88,7 +88,7 @@ public sealed class ReadmeSavantExampleTests
                         if (message.Array is { } frame)
                         {
                             ReadOnlySpan<byte> pixels = frame.AsSpan<byte>();
-                            long frameIdx = (long)message.Header["frame_idx"]!;
+                            message.TryGetHeaderInt64("frame_idx", out long frameIdx); // reads the bytes, no JsonObject
                             return (pixels.Length, frameIdx, pixels[100]);
                         }
                     }

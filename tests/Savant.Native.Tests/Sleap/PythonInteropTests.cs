@@ -293,6 +293,90 @@ public sealed class PythonInteropTests : ZmqTestBase
     }
 
     [Test]
+    public void Python_paced_sender_leads_in_with_warmup_messages_then_holds_its_rate()
+    {
+        var receiver = Own(new Receiver("tcp://127.0.0.1:*", Context));
+        receiver.Setup();
+        const int Count = 40, Rate = 200;
+        var peer = Own(PythonPeer.Start("send", "--address", receiver.BoundEndpoint!, "--count", Count.ToString(), "--shape", "1000",
+            "--dtype", "uint8", "--wait-subscriber", "20", "--rate", Rate.ToString(), "--lead-in-ms", "150"));
+        var ids = new List<long>();
+        var arrivals = new List<TimeSpan>();
+        int warmup = 0;
+        var sw = Stopwatch.StartNew();
+        while (ids.Count < Count && sw.Elapsed < Wait)
+        {
+            using var m = receiver.CheckMessage(50);
+            if (m is null)
+            {
+                continue;
+            }
+
+            if (m.TryGetHeaderInt64("warmup_id", out long w))
+            {
+                Assert.That(ids, Is.Empty, "warm-up messages come before message 0");
+                Assert.That(w, Is.EqualTo(warmup), "warm-up messages are numbered from 0");
+                Assert.That(m.TryGetHeaderInt64("message_id", out _), Is.False);
+                warmup++;
+                continue;
+            }
+
+            Assert.That(m.TryGetHeaderInt64("message_id", out long id), Is.True);
+            ids.Add(id);
+            arrivals.Add(sw.Elapsed);
+        }
+
+        Assert.That(ids, Is.EqualTo(Enumerable.Range(0, Count).Select(i => (long)i)), $"stderr:\n{peer.Stderr}");
+        Assert.That(warmup, Is.InRange(10, 60), "150 ms of lead-in at 200/s");
+        // 39 intervals of 5 ms on an absolute schedule: at least ~195 ms from message 0 to message 39 (some slack for timers).
+        Assert.That((arrivals[^1] - arrivals[0]).TotalMilliseconds, Is.GreaterThan(39 * 1000.0 / Rate * 0.8));
+        var summary = peer.WaitFor(l => l.ContainsKey("summary"), Wait);
+        Assert.That((double)summary["rate"]!, Is.EqualTo(Rate));
+        Assert.That((int)summary["warmup_messages"]!, Is.EqualTo(warmup), "nothing was dropped over tcp at this rate");
+        Assert.That((double)summary["msgs_per_s"]!, Is.LessThan(Rate * 1.1));
+        Assert.That(peer.WaitForExit(Wait), Is.Zero);
+    }
+
+    [Test]
+    public void Python_receiver_skips_warmup_messages_and_reports_where_messages_were_lost()
+    {
+        var peer = Own(PythonPeer.Start("recv", "--address", "tcp://127.0.0.1:*", "--max", "10", "--timeout", "1.5"));
+        var ready = peer.WaitFor(l => (string?)l["event"] == "ready", Wait);
+        var sender = Own(new Sender((string)ready["endpoint"]!, Context));
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            Assert.That(sw.Elapsed, Is.LessThan(Wait), "the Python receiver never saw a probe");
+            sender.SendDict(new JsonObject { ["probe"] = true });
+            if (peer.TryReadJson(TimeSpan.FromMilliseconds(50), out var line) && (string?)line!["event"] == "probe")
+            {
+                break;
+            }
+        }
+
+        sender.SendDict(new JsonObject { ["warmup_id"] = 0 });
+        sender.SendDict(new JsonObject { ["warmup_id"] = 1 });
+        foreach (int id in new[] { 1, 2, 5, 6, 8 }) // of 0..9: 0 missing at the start, 3, 4 and 7 in gaps, 9 at the end
+        {
+            sender.SendDict(new JsonObject { ["message_id"] = id });
+        }
+
+        var summary = peer.WaitFor(l => l.ContainsKey("summary"), Wait);
+        Assert.That((int)summary["messages"]!, Is.EqualTo(5));
+        Assert.That((int)summary["warmup_messages"]!, Is.EqualTo(2));
+        Assert.That((int)summary["lost"]!, Is.EqualTo(5));
+        Assert.That((int)summary["first_id"]!, Is.EqualTo(1));
+        Assert.That((int)summary["lost_at_start"]!, Is.EqualTo(1));
+        Assert.That((int)summary["lost_mid"]!, Is.EqualTo(3));
+        Assert.That((int)summary["lost_at_end"]!, Is.EqualTo(1));
+        Assert.That((int)summary["gap_count"]!, Is.EqualTo(2));
+        var gaps = summary["gaps"]!.AsArray();
+        Assert.That(((int)gaps[0]!["after_id"]!, (int)gaps[0]!["missing"]!), Is.EqualTo((2, 2)));
+        Assert.That(((int)gaps[1]!["after_id"]!, (int)gaps[1]!["missing"]!), Is.EqualTo((6, 1)));
+        Assert.That(peer.WaitForExit(Wait), Is.EqualTo(1), "fewer than --max messages arrived");
+    }
+
+    [Test]
     public void Python_float_repr_matches_FormatDouble()
     {
         var rng = new Random(1234);
