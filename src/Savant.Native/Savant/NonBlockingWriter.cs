@@ -70,7 +70,8 @@ public sealed class NonBlockingWriter : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxInflightMessages);
         _writer = new Writer(config, context, logger);
         MaxInflightMessages = maxInflightMessages;
-        _pool = new BoundedPool<WriteCommand>(Math.Min(maxInflightMessages, 1024) + 64);
+        // Async sends hold their command until the caller reads the result: room for a full queue plus as many waiting.
+        _pool = new BoundedPool<WriteCommand>((2 * Math.Min(maxInflightMessages, 1024)) + 64);
         _ring = new WriteCommand?[Math.Min(maxInflightMessages, 16)];
     }
 
@@ -400,7 +401,9 @@ public sealed class NonBlockingWriter : IDisposable
     private void QueueLocked(WriteCommand command)
     {
         var message = command.Message!;
-        command.Body = _writer.Serialize(message, restore: true, out command.BodyLength);
+        // A body the send will copy goes into the command's own buffer (reused with the pooled command); a larger one
+        // into a pooled pinned buffer that libzmq sends without copying.
+        command.Body = _writer.Serialize(message, restore: true, out command.BodyLength, command.Scratch, _writer.Socket.ZeroCopyThreshold);
         command.IsEos = message.IsEndOfStream;
         command.Message = null;
         if (_count == _ring.Length)
@@ -605,6 +608,7 @@ internal sealed class WriteCommand : IValueTaskSource<WriterResult>
     public int BodyLength;
     public bool IsEos;
     public readonly List<ReadOnlyMemory<byte>> Buffers = new(4);
+    public readonly ScratchBuffer Scratch = new();
     public ZmqSendTracker? Tracker;
     public IMemoryOwner<byte>? Owner;
     public int OwnerLength;

@@ -244,7 +244,7 @@ public sealed class Writer : IDisposable
 
     /// <summary>As <see cref="Serialize(Message, bool, out int)"/>; a body shorter than <paramref name="copyBelow"/> bytes
     /// (which the send copies) goes into <paramref name="scratch"/> instead of a pooled buffer.</summary>
-    private IMemoryOwner<byte> Serialize(Message message, bool restore, out int length, ScratchBuffer? scratch, int copyBelow)
+    internal IMemoryOwner<byte> Serialize(Message message, bool restore, out int length, ScratchBuffer? scratch, int copyBelow)
     {
         string systemId = _systemId ?? throw new InvalidOperationException("Writer is not started.");
         string oldSystemId = message.SystemId;
@@ -450,7 +450,7 @@ internal readonly ref struct Extras
 /// <summary>A writer's reusable buffer for message bodies that are sent by copy: <see cref="Dispose"/> keeps it.</summary>
 internal sealed class ScratchBuffer : IMemoryOwner<byte>
 {
-    private byte[] _buffer = new byte[1024];
+    private byte[] _buffer = [];
 
     public Memory<byte> Memory => _buffer;
 
@@ -459,7 +459,7 @@ internal sealed class ScratchBuffer : IMemoryOwner<byte>
     {
         if (_buffer.Length < length)
         {
-            _buffer = new byte[Math.Max(length, _buffer.Length * 2)];
+            _buffer = new byte[Math.Max(Math.Max(length, 256), _buffer.Length * 2)];
         }
 
         return this;
