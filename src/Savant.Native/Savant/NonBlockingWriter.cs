@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
 using Savant.Native.Frames;
+using Savant.Native.Savant.Internal;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Sockets;
 
@@ -585,22 +586,14 @@ public sealed class NonBlockingWriter : IDisposable
 /// <summary>A send (pooled per writer). While waiting for queue space it is a node of the writer's waiting list; once
 /// executed it completes either its <see cref="WriteOperationResult"/> or, as the source of the caller's ValueTask, the
 /// awaiting caller.</summary>
-internal sealed class WriteCommand : IValueTaskSource<WriterResult>
+internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCommand>
 {
     private static readonly Action<object?, CancellationToken> s_cancel =
         static (state, token) => ((WriteCommand)state!)._writer.CancelWaiting((WriteCommand)state!, token);
 
     private readonly NonBlockingWriter _writer;
-    private readonly BoundedPool<WriteCommand> _pool;
-    private ManualResetValueTaskSourceCore<WriterResult> _core;
-    private CancellationTokenRegistration _registration;
 
-    public WriteCommand(NonBlockingWriter writer, BoundedPool<WriteCommand> pool)
-    {
-        _writer = writer;
-        _pool = pool;
-        _core.RunContinuationsAsynchronously = true;
-    }
+    public WriteCommand(NonBlockingWriter writer, BoundedPool<WriteCommand> pool) : base(pool) => _writer = writer;
 
     public string? Topic;
     public Message? Message; // until serialized
@@ -619,11 +612,9 @@ internal sealed class WriteCommand : IValueTaskSource<WriterResult>
     public WriteCommand? Next;
     public bool IsWaiting;
 
-    public short Version => _core.Version;
-
     public void Reset()
     {
-        _core.Reset();
+        ResetCompletion();
         Topic = null;
         Message = null;
         Body = null;
@@ -636,7 +627,7 @@ internal sealed class WriteCommand : IValueTaskSource<WriterResult>
     /// <summary>Lets <paramref name="cancellationToken"/> take this waiting send out of the waiting list. The
     /// registration is disposed before the command is reused, so a late callback never meets another send.</summary>
     public void WatchCancellation(CancellationToken cancellationToken) =>
-        _registration = cancellationToken.UnsafeRegister(s_cancel, this);
+        SetRegistration(cancellationToken.UnsafeRegister(s_cancel, this));
 
     public void DisposeBuffers()
     {
@@ -655,7 +646,7 @@ internal sealed class WriteCommand : IValueTaskSource<WriterResult>
         Message = null;
         Tracker = null;
         Handle = null;
-        _pool.TryReturn(this);
+        ReturnToPool();
     }
 
     /// <summary>Completes with <paramref name="error"/>, releasing the buffers first.</summary>
@@ -676,43 +667,12 @@ internal sealed class WriteCommand : IValueTaskSource<WriterResult>
         {
             Handle = null;
             handle.Set(result, error);
-            _pool.TryReturn(this);
+            ReturnToPool();
             return;
         }
 
-        if (error is null)
-        {
-            _core.SetResult(result);
-        }
-        else
-        {
-            _core.SetException(error);
-        }
+        SetCompletion(result, error);
     }
-
-    public WriterResult GetResult(short token)
-    {
-        if (token != _core.Version || _core.GetStatus(token) == ValueTaskSourceStatus.Pending)
-        {
-            return _core.GetResult(token); // misuse: throws, and the command is not pooled twice
-        }
-
-        _registration.Dispose();
-        _registration = default;
-        try
-        {
-            return _core.GetResult(token);
-        }
-        finally
-        {
-            _pool.TryReturn(this);
-        }
-    }
-
-    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
 }
 
 /// <summary>

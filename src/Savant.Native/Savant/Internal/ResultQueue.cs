@@ -301,23 +301,15 @@ internal sealed class ResultQueue
 
 /// <summary>A consumer waiting for a result (pooled per queue): a blocked thread (waiting on this object's monitor) or
 /// the source of an awaiting caller's ValueTask.</summary>
-internal sealed class ResultWaiter : IValueTaskSource<ReaderResult>
+internal sealed class ResultWaiter : PooledValueTaskSource<ReaderResult, ResultWaiter>
 {
     private static readonly Action<object?, CancellationToken> s_cancel =
         static (state, token) => ((ResultWaiter)state!)._queue.Cancel((ResultWaiter)state!, token);
 
     private readonly ResultQueue _queue;
-    private readonly BoundedPool<ResultWaiter> _pool;
-    private ManualResetValueTaskSourceCore<ReaderResult> _core;
-    private CancellationTokenRegistration _registration;
     private bool _blocking;
 
-    public ResultWaiter(ResultQueue queue, BoundedPool<ResultWaiter> pool)
-    {
-        _queue = queue;
-        _pool = pool;
-        _core.RunContinuationsAsynchronously = true;
-    }
+    public ResultWaiter(ResultQueue queue, BoundedPool<ResultWaiter> pool) : base(pool) => _queue = queue;
 
     // Waiting list (guarded by the queue's lock).
     public ResultWaiter? Previous;
@@ -325,54 +317,40 @@ internal sealed class ResultWaiter : IValueTaskSource<ReaderResult>
     public bool IsWaiting;
     public bool NullWhenClosed;
 
-    public short Version => _core.Version;
-
     public void Arm(bool blocking, bool nullWhenClosed)
     {
-        _core.Reset();
+        ResetCompletion();
         _blocking = blocking;
         NullWhenClosed = nullWhenClosed;
     }
 
     /// <summary>See <see cref="WriteCommand.WatchCancellation"/>: disposed before reuse.</summary>
     public void WatchCancellation(CancellationToken cancellationToken) =>
-        _registration = cancellationToken.UnsafeRegister(s_cancel, this);
+        SetRegistration(cancellationToken.UnsafeRegister(s_cancel, this));
 
     /// <summary>Called under the queue's lock, once, after the waiter was unlinked.</summary>
     public void Complete(ReaderResult? result, Exception? error)
     {
         if (!_blocking)
         {
-            Set(result, error); // the continuation runs on the thread pool, never under the queue's lock
+            SetCompletion(result!, error); // the continuation runs on the thread pool, never under the queue's lock
             return;
         }
 
         lock (this)
         {
-            Set(result, error);
+            SetCompletion(result!, error);
             Monitor.Pulse(this);
-        }
-    }
-
-    private void Set(ReaderResult? result, Exception? error)
-    {
-        if (error is null)
-        {
-            _core.SetResult(result!);
-        }
-        else
-        {
-            _core.SetException(error);
         }
     }
 
     /// <summary>The blocked consumer's side.</summary>
     public ReaderResult WaitAndGetResult()
     {
-        short version = _core.Version;
+        short version = Version;
         lock (this)
         {
-            while (_core.GetStatus(version) == ValueTaskSourceStatus.Pending)
+            while (GetStatus(version) == ValueTaskSourceStatus.Pending)
             {
                 Monitor.Wait(this);
             }
@@ -380,28 +358,4 @@ internal sealed class ResultWaiter : IValueTaskSource<ReaderResult>
 
         return GetResult(version);
     }
-
-    public ReaderResult GetResult(short token)
-    {
-        if (token != _core.Version || _core.GetStatus(token) == ValueTaskSourceStatus.Pending)
-        {
-            return _core.GetResult(token); // misuse: throws, and the waiter is not pooled twice
-        }
-
-        _registration.Dispose();
-        _registration = default;
-        try
-        {
-            return _core.GetResult(token);
-        }
-        finally
-        {
-            _pool.TryReturn(this);
-        }
-    }
-
-    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
 }
