@@ -50,8 +50,7 @@ public sealed class NonBlockingWriter : IDisposable
     private WriteCommand?[] _ring;
     private int _head;
     private int _count;
-    private WriteCommand? _firstWaiting;
-    private WriteCommand? _lastWaiting;
+    private readonly WaitList<WriteCommand> _waiting = new();
     private bool _closed;
     private bool _workerWaiting;
 
@@ -98,7 +97,7 @@ public sealed class NonBlockingWriter : IDisposable
     /// <summary>Whether a send would be queued without waiting; false before start (D-17).</summary>
     public bool HasCapacity => Volatile.Read(ref _state) == Running
         && Volatile.Read(ref _count) < MaxInflightMessages
-        && Volatile.Read(ref _firstWaiting) is null;
+        && _waiting.First is null;
 
     /// <summary>The system id of the running writer, or null.</summary>
     public string? SystemId => _writer.SystemId;
@@ -335,7 +334,7 @@ public sealed class NonBlockingWriter : IDisposable
                 throw ShutdownError();
             }
 
-            if (_firstWaiting is null && _count < MaxInflightMessages)
+            if (_waiting.First is null && _count < MaxInflightMessages)
             {
                 try
                 {
@@ -356,45 +355,9 @@ public sealed class NonBlockingWriter : IDisposable
                 return Submission.Cancelled;
             }
 
-            command.IsWaiting = true;
-            command.Previous = _lastWaiting;
-            if (_lastWaiting is null)
-            {
-                Volatile.Write(ref _firstWaiting, command);
-            }
-            else
-            {
-                _lastWaiting.Next = command;
-            }
-
-            _lastWaiting = command;
+            _waiting.Append(command);
             return Submission.Waiting;
         }
-    }
-
-    private void UnlinkLocked(WriteCommand command)
-    {
-        if (command.Previous is null)
-        {
-            Volatile.Write(ref _firstWaiting, command.Next);
-        }
-        else
-        {
-            command.Previous.Next = command.Next;
-        }
-
-        if (command.Next is null)
-        {
-            _lastWaiting = command.Previous;
-        }
-        else
-        {
-            command.Next.Previous = command.Previous;
-        }
-
-        command.Previous = null;
-        command.Next = null;
-        command.IsWaiting = false;
     }
 
     /// <summary>Serializes the command's message (next sequence id) and appends it to the queue. Throws, leaving the
@@ -466,9 +429,9 @@ public sealed class NonBlockingWriter : IDisposable
             }
 
             Volatile.Write(ref _count, _count - 1);
-            while (_count < MaxInflightMessages && _firstWaiting is { } next)
+            while (_count < MaxInflightMessages && _waiting.First is { } next)
             {
-                UnlinkLocked(next);
+                _waiting.Unlink(next);
                 try
                 {
                     QueueLocked(next);
@@ -495,9 +458,9 @@ public sealed class NonBlockingWriter : IDisposable
             }
 
             _closed = true;
-            while (_firstWaiting is { } next)
+            while (_waiting.First is { } next)
             {
-                UnlinkLocked(next);
+                _waiting.Unlink(next);
                 Reject(next, ShutdownError());
             }
 
@@ -518,7 +481,7 @@ public sealed class NonBlockingWriter : IDisposable
                 return; // already queued (or rejected): too late to cancel
             }
 
-            UnlinkLocked(command);
+            _waiting.Unlink(command);
             command.Fail(new OperationCanceledException(cancellationToken));
         }
     }
@@ -606,11 +569,6 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
     public IMemoryOwner<byte>? Owner;
     public int OwnerLength;
     public WriteOperationResult? Handle;
-
-    // Waiting list (guarded by the writer's queue lock).
-    public WriteCommand? Previous;
-    public WriteCommand? Next;
-    public bool IsWaiting;
 
     public void Reset()
     {

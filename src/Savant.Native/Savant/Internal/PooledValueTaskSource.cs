@@ -6,11 +6,12 @@ namespace Savant.Native.Savant.Internal;
 /// <summary>
 /// The pooled completion behind the ValueTasks of the non-blocking writer and reader: completed once per use, it goes
 /// back to its pool when the awaiting caller reads the result, and it owns the cancellation registration of the wait
-/// (disposed before reuse, so a late callback never meets the next use).
+/// (disposed before reuse, so a late callback never meets the next use). While it waits it is a node of its owner's
+/// <see cref="WaitList{TNode}"/>.
 /// </summary>
 /// <typeparam name="TResult">The awaited result.</typeparam>
 /// <typeparam name="TSelf">The pooled type itself.</typeparam>
-internal abstract class PooledValueTaskSource<TResult, TSelf> : IValueTaskSource<TResult>
+internal abstract class PooledValueTaskSource<TResult, TSelf> : WaitListNode<TSelf>, IValueTaskSource<TResult>
     where TSelf : PooledValueTaskSource<TResult, TSelf>
 {
     private readonly BoundedPool<TSelf> _pool;

@@ -23,8 +23,7 @@ internal sealed class ResultQueue
     private int _count;
     private bool _closed;
     private bool _producerWaiting;
-    private ResultWaiter? _first;
-    private ResultWaiter? _last;
+    private readonly WaitList<ResultWaiter> _waiting = new();
 
     /// <param name="capacity">Results the queue holds.</param>
     /// <param name="closedError">The error for consumers of a closed, empty queue (called once per consumer).</param>
@@ -59,9 +58,9 @@ internal sealed class ResultQueue
                     return false;
                 }
 
-                if (_first is { } waiter)
+                if (_waiting.First is { } waiter)
                 {
-                    Unlink(waiter);
+                    _waiting.Unlink(waiter);
                     if (item.Result is { } result)
                     {
                         waiter.Complete(result, null);
@@ -119,9 +118,9 @@ internal sealed class ResultQueue
             }
 
             _closed = true;
-            while (_first is { } waiter)
+            while (_waiting.First is { } waiter)
             {
-                Unlink(waiter);
+                _waiting.Unlink(waiter);
                 if (waiter.NullWhenClosed)
                 {
                     waiter.Complete(null, null);
@@ -243,44 +242,8 @@ internal sealed class ResultQueue
     {
         var waiter = _pool.TryRent() ?? new ResultWaiter(this, _pool);
         waiter.Arm(blocking, nullWhenClosed);
-        waiter.Previous = _last;
-        if (_last is null)
-        {
-            _first = waiter;
-        }
-        else
-        {
-            _last.Next = waiter;
-        }
-
-        _last = waiter;
-        waiter.IsWaiting = true;
+        _waiting.Append(waiter);
         return waiter;
-    }
-
-    private void Unlink(ResultWaiter waiter)
-    {
-        if (waiter.Previous is null)
-        {
-            _first = waiter.Next;
-        }
-        else
-        {
-            waiter.Previous.Next = waiter.Next;
-        }
-
-        if (waiter.Next is null)
-        {
-            _last = waiter.Previous;
-        }
-        else
-        {
-            waiter.Next.Previous = waiter.Previous;
-        }
-
-        waiter.Previous = null;
-        waiter.Next = null;
-        waiter.IsWaiting = false;
     }
 
     /// <summary>Cancellation callback of an awaiting consumer.</summary>
@@ -293,7 +256,7 @@ internal sealed class ResultQueue
                 return; // a result was already handed to it
             }
 
-            Unlink(waiter);
+            _waiting.Unlink(waiter);
             waiter.Complete(null, new OperationCanceledException(cancellationToken));
         }
     }
@@ -311,10 +274,6 @@ internal sealed class ResultWaiter : PooledValueTaskSource<ReaderResult, ResultW
 
     public ResultWaiter(ResultQueue queue, BoundedPool<ResultWaiter> pool) : base(pool) => _queue = queue;
 
-    // Waiting list (guarded by the queue's lock).
-    public ResultWaiter? Previous;
-    public ResultWaiter? Next;
-    public bool IsWaiting;
     public bool NullWhenClosed;
 
     public void Arm(bool blocking, bool nullWhenClosed)
