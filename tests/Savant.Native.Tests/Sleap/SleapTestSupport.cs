@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Savant.Native.Sleap;
 using Savant.Native.Sockets;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Sleap;
 
@@ -110,14 +111,21 @@ internal static class SleapTestSupport
 /// are read with timeouts. Disposing kills it if it still runs.</summary>
 internal sealed class PythonPeer : IDisposable
 {
-    private readonly Process _process;
     private readonly BlockingCollection<string> _lines = new();
-    private readonly StringBuilder _stderr = new();
+    private readonly ChildProcess _child;
 
-    private PythonPeer(Process process)
-    {
-        _process = process;
-    }
+    private PythonPeer(IEnumerable<string> args) =>
+        _child = ChildProcess.Start(Python, ["-u", Script, .. args], onStdoutLine: line =>
+        {
+            if (line is null)
+            {
+                _lines.CompleteAdding();
+            }
+            else
+            {
+                _lines.Add(line);
+            }
+        });
 
     /// <summary>The interpreter: <c>SLEAP_PEER_PYTHON</c>, else Debian's <c>/usr/bin/python3</c> (which has python3-zmq
     /// and python3-numpy), else <c>python3</c> from the PATH.</summary>
@@ -128,67 +136,16 @@ internal sealed class PythonPeer : IDisposable
 
     public static string Script => Path.Combine(SleapTestSupport.RepoRoot, "native", "peers", "python", "sleap_peer.py");
 
-    public static PythonPeer Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo(Python)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("-u");
-        psi.ArgumentList.Add(Script);
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
+    public static PythonPeer Start(params string[] args) => new(args);
 
-        var process = new Process { StartInfo = psi };
-        var peer = new PythonPeer(process);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                peer._lines.CompleteAdding();
-            }
-            else
-            {
-                peer._lines.Add(e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (peer._stderr)
-                {
-                    peer._stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return peer;
-    }
-
-    public string Stderr
-    {
-        get
-        {
-            lock (_stderr)
-            {
-                return _stderr.ToString();
-            }
-        }
-    }
+    public string Stderr => _child.Stderr;
 
     /// <summary>The next stdout line parsed as JSON (with the SLEAP reader: NaN and friends allowed).</summary>
     public JsonObject ReadJson(TimeSpan timeout)
     {
         if (!_lines.TryTake(out string? line, timeout))
         {
-            Assert.Fail($"The Python peer printed nothing within {timeout.TotalSeconds} s (exited: {_process.HasExited}). stderr:\n{Stderr}");
+            Assert.Fail($"The Python peer printed nothing within {timeout.TotalSeconds} s (exited: {_child.HasExited}). stderr:\n{Stderr}");
         }
 
         return SleapJson.Parse(line!)!.AsObject();
@@ -230,29 +187,16 @@ internal sealed class PythonPeer : IDisposable
 
     public int WaitForExit(TimeSpan timeout)
     {
-        if (!_process.WaitForExit(timeout))
-        {
-            Assert.Fail($"The Python peer did not exit within {timeout.TotalSeconds} s. stderr:\n{Stderr}");
-        }
-
-        _process.WaitForExit();
-        return _process.ExitCode;
-    }
-
-    public void Dispose()
-    {
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
+            return _child.Wait(timeout);
         }
-        catch (InvalidOperationException)
+        catch (TimeoutException)
         {
+            Assert.Fail($"The Python peer did not exit within {timeout.TotalSeconds} s. stderr:\n{Stderr}");
+            throw;
         }
-
-        _process.Dispose();
     }
+
+    public void Dispose() => _child.Dispose();
 }

@@ -32,7 +32,12 @@ public sealed class ChildProcess : IDisposable
         Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "savant-zmq.dll"), .. args]);
 
     /// <summary>Starts <paramref name="file"/> with <paramref name="args"/>.</summary>
-    public static ChildProcess Start(string file, IEnumerable<string> args, string? workingDirectory = null)
+    /// <param name="file">The program.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="workingDirectory">Default: the repository root.</param>
+    /// <param name="onStdoutLine">Also receives every standard-output line as it arrives, then null at the end (for
+    /// callers that consume a program's output while it runs).</param>
+    public static ChildProcess Start(string file, IEnumerable<string> args, string? workingDirectory = null, Action<string?>? onStdoutLine = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -58,6 +63,8 @@ public sealed class ChildProcess : IDisposable
                     child._stdout.AppendLine(e.Data);
                 }
             }
+
+            onStdoutLine?.Invoke(e.Data);
         };
         process.ErrorDataReceived += (_, e) =>
         {
