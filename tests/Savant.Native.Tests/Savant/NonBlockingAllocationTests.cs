@@ -312,15 +312,24 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
         }
     }
 
-    [Test]
-    public void Receive_one_at_a_time_allocates_only_the_decoded_message()
+    /// <summary>Runs <paramref name="batch"/> (BatchSize messages through a writer and the reader) and asserts that the
+    /// median allocation per message is no more than the protobuf decode of the message.</summary>
+    private void AssertOnlyTheDecodeAllocates(string what, int queue, Action<NonBlockingReader, Writer, Message, ReadOnlyMemory<byte>> batch)
     {
-        var (reader, writer) = ReaderFromWriter(16);
+        var (reader, writer) = ReaderFromWriter(queue);
         var message = Message.CreateUserData("cam-1");
         ReadOnlyMemory<byte> payload = new byte[1024];
+        var perMessage = Measure(() => batch(reader, writer, message, payload));
 
+        long decode = DecodeSize(message); // after the run, when tiered compilation has settled (tier-0 code allocates more)
+        Report($"NonBlockingReader.Receive, {what} (protobuf decode alone: {decode} B)", perMessage);
+        Assert.That(Median(perMessage), Is.LessThanOrEqualTo(decode), "more than the decoded message itself");
+    }
+
+    [Test]
+    public void Receive_one_at_a_time_allocates_only_the_decoded_message() =>
         // Send one, receive one: the caller waits for the reading thread every time.
-        var perMessage = Measure(() =>
+        AssertOnlyTheDecodeAllocates("one at a time", 16, (reader, writer, message, payload) =>
         {
             for (int i = 0; i < BatchSize; i++)
             {
@@ -328,21 +337,11 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
                 CheckMessage(reader, reader.Receive());
             }
         });
-
-        long decode = DecodeSize(message); // after the run, when tiered compilation has settled (tier-0 code allocates more)
-        Report($"NonBlockingReader.Receive, one at a time (protobuf decode alone: {decode} B)", perMessage);
-        Assert.That(Median(perMessage), Is.LessThanOrEqualTo(decode), "more than the decoded message itself");
-    }
 
     [Test]
-    public void Receive_under_back_pressure_allocates_only_the_decoded_message()
-    {
-        var (reader, writer) = ReaderFromWriter(4);
-        var message = Message.CreateUserData("cam-1");
-        ReadOnlyMemory<byte> payload = new byte[1024];
-
+    public void Receive_under_back_pressure_allocates_only_the_decoded_message() =>
         // A burst larger than the results queue: the reading thread keeps meeting a full queue and waits for space.
-        var perMessage = Measure(() =>
+        AssertOnlyTheDecodeAllocates("burst past the queue limit", 4, (reader, writer, message, payload) =>
         {
             for (int i = 0; i < BatchSize; i++)
             {
@@ -354,11 +353,6 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
                 CheckMessage(reader, reader.Receive());
             }
         });
-
-        long decode = DecodeSize(message); // after the run, when tiered compilation has settled (tier-0 code allocates more)
-        Report($"NonBlockingReader.Receive, burst past the queue limit (protobuf decode alone: {decode} B)", perMessage);
-        Assert.That(Median(perMessage), Is.LessThanOrEqualTo(decode), "more than the decoded message itself");
-    }
 
     [Test]
     public async Task Receive_async_awaited_in_a_loop_allocates_only_the_decoded_message()
