@@ -25,6 +25,7 @@ public sealed class ReaderConfigBuilder
         public SetOnce<int> BlacklistSize;
         public SetOnce<int> BlacklistTtlSeconds;
         public SetOnce<SavantCurve?> Curve;
+        public SetOnce<bool> PooledViews;
     }
 
     /// <summary>Creates a builder for <paramref name="url"/>.</summary>
@@ -51,11 +52,21 @@ public sealed class ReaderConfigBuilder
             BlacklistSize = new("source_blacklist_size", 1024),
             BlacklistTtlSeconds = new("source_blacklist_ttl", 10),
             Curve = new("curve", null),
+            PooledViews = new("pooled_views", false),
         };
     }
 
     /// <summary>Creates a builder without endpoint; <see cref="WithMapConfig"/> must then supply <c>url</c>.</summary>
     public static ReaderConfigBuilder Empty() => new();
+
+    /// <summary>
+    /// Recycles received frames and <see cref="ReaderResultMessage"/> objects (default false). Receiving then allocates
+    /// no view objects (0 bytes per message beyond the envelope decode), and the caller guarantees that no result and no
+    /// view taken from one (<c>TopicBytes</c>, <c>RoutingId</c>, <c>Data</c>, their frames and memory) is used after the
+    /// result is disposed: a kept one silently reads a later message. Left false, such use throws
+    /// <see cref="ObjectDisposedException"/>, for one 24-byte object per received frame and one per result.
+    /// </summary>
+    public ReaderConfigBuilder WithPooledViews(bool pooled = true) => Change((ref State s) => s.PooledViews.Set(pooled));
 
     private static void ApplyUrl(ref State s, string url)
     {
@@ -284,6 +295,7 @@ public sealed class ReaderConfigBuilder
             SourceBlacklistSize = s.BlacklistSize.Get(),
             SourceBlacklistTtl = TimeSpan.FromSeconds(s.BlacklistTtlSeconds.Get()),
             Curve = s.Curve.Get(),
+            PooledViews = s.PooledViews.Get(),
         };
         config.Curve?.CheckRole(config.Bind);
         _s = s;

@@ -305,17 +305,25 @@ public sealed class NonBlockingWriter : IDisposable
         command.Topic = topic;
         command.Message = message;
         command.Tracker = tracker;
-        foreach (var frame in data)
+        try
         {
-            command.Buffers.Add(frame);
-        }
-
-        if (list is not null)
-        {
-            for (int i = 0; i < list.Count; i++)
+            foreach (var buffer in data)
             {
-                command.Buffers.Add(list[i]);
+                command.AddBuffer(buffer);
             }
+
+            if (list is not null)
+            {
+                for (int i = 0; i < list.Count; i++)
+                {
+                    command.AddBuffer(list[i]);
+                }
+            }
+        }
+        catch
+        {
+            command.Abandon();
+            throw;
         }
 
         return command;
@@ -564,6 +572,9 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
     public int BodyLength;
     public bool IsEos;
     public readonly List<ReadOnlyMemory<byte>> Buffers = new(4);
+    /// <summary>Reference-counted copies of received frames whose memory the caller passed: the caller may dispose what
+    /// it received as soon as the send is queued (a relay), the queued bytes stay alive until the command is done.</summary>
+    public readonly List<ZmqFrame> Shared = new(0);
     public readonly ScratchBuffer Scratch = new();
     public ZmqSendTracker? Tracker;
     public IMemoryOwner<byte>? Owner;
@@ -582,6 +593,30 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
         Buffers.Clear();
     }
 
+    /// <summary>Adds a lent buffer. Memory of a received frame is taken by reference count at once (see <see cref="Shared"/>).</summary>
+    public void AddBuffer(ReadOnlyMemory<byte> buffer)
+    {
+        if (MemoryMarshal.TryGetMemoryManager(buffer, out ZmqFrame? frame, out int start, out int length))
+        {
+            var shared = frame.ShareContent();
+            Shared.Add(shared);
+            buffer = shared.Memory.Slice(start, length);
+        }
+
+        Buffers.Add(buffer);
+    }
+
+    private void ReleaseShared()
+    {
+        var shared = Shared;
+        for (int i = 0; i < shared.Count; i++)
+        {
+            shared[i].Dispose();
+        }
+
+        shared.Clear();
+    }
+
     /// <summary>Lets <paramref name="cancellationToken"/> take this waiting send out of the waiting list. The
     /// registration is disposed before the command is reused, so a late callback never meets another send.</summary>
     public void WatchCancellation(CancellationToken cancellationToken) =>
@@ -589,6 +624,7 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
 
     public void DisposeBuffers()
     {
+        ReleaseShared();
         Body?.Dispose();
         Body = null;
         Owner?.Dispose();
@@ -616,6 +652,7 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
 
     public void Complete(WriterResult result, Exception? error)
     {
+        ReleaseShared();
         Buffers.Clear();
         Tracker = null;
         Topic = null;

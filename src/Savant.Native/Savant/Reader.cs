@@ -110,6 +110,7 @@ public sealed class Reader : IDisposable
                     socket.ReceiveHighWatermark = config.ReceiveHighWatermark;
                     socket.ReceiveTimeout = config.ReceiveTimeout;
                     socket.Linger = SavantProtocol.SocketLinger;
+                    socket.PooledReceiveViews = config.PooledViews;
                     if (config.SocketType == ZmqSocketType.Sub)
                     {
                         socket.Subscribe(config.TopicPrefixSpec.Subscription);
@@ -206,7 +207,7 @@ public sealed class Reader : IDisposable
     private ReaderResult ReceiveCore(ZmqSocket socket)
     {
         var type = Config.SocketType;
-        var frames = ZmqMessage.Rent();
+        var frames = ZmqMessage.RentRecycled(); // never handed out: results expose generation-checked views of it
         bool owned = false;
         try
         {
@@ -282,7 +283,7 @@ public sealed class Reader : IDisposable
                 }
 
                 owned = true;
-                return ReaderResultMessage.Rent(frames, message, topicIndex, frames.Count, 0, gap);
+                return ReaderResultMessage.Rent(frames, message, topicIndex, frames.Count, 0, gap, Config.PooledViews);
             }
 
             if (!Config.TopicPrefixSpec.Matches(topic))
@@ -299,7 +300,7 @@ public sealed class Reader : IDisposable
 
             owned = true;
             int dataIndex = topicIndex + 2;
-            return ReaderResultMessage.Rent(frames, message, topicIndex, dataIndex, frames.Count - dataIndex, gap);
+            return ReaderResultMessage.Rent(frames, message, topicIndex, dataIndex, frames.Count - dataIndex, gap, Config.PooledViews);
         }
         finally
         {

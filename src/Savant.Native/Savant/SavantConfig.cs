@@ -141,6 +141,10 @@ public sealed record ReaderConfig
 
     /// <summary>CURVE encryption and authentication, or null (default: plaintext, as savant-rs).</summary>
     public SavantCurve? Curve { get; init; }
+
+    /// <summary>Whether received frames and results are recycled objects (default false); see
+    /// <see cref="ReaderConfigBuilder.WithPooledViews"/>.</summary>
+    public bool PooledViews { get; init; }
 }
 
 /// <summary>Configuration of a <see cref="Writer"/> (immutable; built by <see cref="WriterConfigBuilder"/>).</summary>

@@ -254,7 +254,7 @@ public sealed class Writer : IDisposable
         try
         {
             length = message.CalculateSize();
-            IMemoryOwner<byte> owner = scratch is not null && length < copyBelow ? scratch.Reserve(length) : PinnedMemoryPool.Shared.Rent(length);
+            IMemoryOwner<byte> owner = scratch is not null && length < copyBelow ? scratch.Reserve(length) : PinnedMemoryPool.Shared.RentUnchecked(length);
             message.WriteTo(owner.Memory.Span[..length]);
             return owner;
         }
