@@ -159,7 +159,7 @@ public sealed class ForwardingTests : SavantTestBase
     {
         var reader = StartReader($"router+bind:{BindEndpoint("ipc")}");
         var raw = Raw(global::Savant.Native.Sockets.ZmqSocketType.Dealer);
-        raw.Connect(reader.Endpoint);
+        raw.Connect(reader.Endpoint!);
         raw.TrySend("only-topic"u8);
         var result = (ReaderResultTooShort)ReceiveNonTimeout(reader);
         var frames = result.Frames;
