@@ -314,6 +314,7 @@ public sealed class WriterConfigBuilder
         public SetOnce<int> ReceiveHwm;
         public SetOnce<uint?> FixIpc;
         public SetOnce<SavantCurve?> Curve;
+        public SetOnce<int> FlushTimeoutMs;
     }
 
     private delegate void RefAction(ref State s);
@@ -342,6 +343,7 @@ public sealed class WriterConfigBuilder
             ReceiveHwm = new("receive_hwm", 50),
             FixIpc = new("fix_ipc_permissions", 0x1FF),
             Curve = new("curve", null),
+            FlushTimeoutMs = new("flush_timeout", (int)WriterConfig.DefaultFlushTimeout.TotalMilliseconds),
         };
     }
 
@@ -441,6 +443,27 @@ public sealed class WriterConfigBuilder
         return Change((ref State s) => s.ReceiveHwm.Set(messages));
     }
 
+    /// <summary>Sets how long shutdown waits, in milliseconds, for libzmq to hand over what it still holds before the
+    /// socket is closed (≥ 0; default 2000; 0 reports without waiting). An extension; see
+    /// <see cref="WriterConfig.FlushTimeout"/> and <see cref="WriterShutdownReport"/>.</summary>
+    public WriterConfigBuilder WithFlushTimeout(int milliseconds)
+    {
+        ConfigRules.NonNegative(milliseconds, "flush_timeout");
+        return Change((ref State s) => s.FlushTimeoutMs.Set(milliseconds));
+    }
+
+    /// <summary>Sets the shutdown flush timeout (0 to int.MaxValue ms; default 2 s).</summary>
+    public WriterConfigBuilder WithFlushTimeout(TimeSpan timeout)
+    {
+        double ms = timeout.TotalMilliseconds;
+        if (ms < 0 || ms > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "flush_timeout must be from 0 to int.MaxValue ms.");
+        }
+
+        return WithFlushTimeout((int)ms);
+    }
+
     /// <summary>Sets the mode applied to a bound IPC socket file; null disables the chmod. Only allowed when binding;
     /// reading the bind flag here fixes it.</summary>
     public WriterConfigBuilder WithFixIpcPermissions(uint? mode)
@@ -486,7 +509,8 @@ public sealed class WriterConfigBuilder
 
     /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>send_timeout</c>, <c>receive_timeout</c>,
     /// <c>receive_retries</c>, <c>send_retries</c>, <c>send_hwm</c>, <c>receive_hwm</c>, <c>fix_ipc_permissions</c>
-    /// (octal), and the CURVE extension keys of <see cref="CurveMapKeys"/>. All or nothing: on error the builder is unchanged.</summary>
+    /// (octal), the extension key <c>flush_timeout</c> (ms), and the CURVE extension keys of <see cref="CurveMapKeys"/>.
+    /// All or nothing: on error the builder is unchanged.</summary>
     public WriterConfigBuilder WithMapConfig(IReadOnlyDictionary<string, string> map)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -530,6 +554,9 @@ public sealed class WriterConfigBuilder
                         break;
                     case "fix_ipc_permissions":
                         WithFixIpcPermissions(ConfigRules.ParseOctal(key, value));
+                        break;
+                    case "flush_timeout":
+                        WithFlushTimeout(ConfigRules.ParseInt(key, value));
                         break;
                     case var k when CurveMapKeys.IsKey(k):
                         break;
@@ -575,6 +602,7 @@ public sealed class WriterConfigBuilder
             ReceiveHighWatermark = s.ReceiveHwm.Get(),
             FixIpcPermissions = s.FixIpc.Get(),
             Curve = s.Curve.Get(),
+            FlushTimeout = TimeSpan.FromMilliseconds(s.FlushTimeoutMs.Get()),
         };
         config.Curve?.CheckRole(config.Bind);
         _s = s;

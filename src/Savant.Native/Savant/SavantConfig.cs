@@ -185,4 +185,13 @@ public sealed record WriterConfig
 
     /// <summary>CURVE encryption and authentication, or null (default: plaintext, as savant-rs).</summary>
     public SavantCurve? Curve { get; init; }
+
+    /// <summary>How long shutdown waits for libzmq to hand over the messages it still holds before the socket is
+    /// closed (default <see cref="DefaultFlushTimeout"/>; zero: do not wait, only report). An extension: savant-rs
+    /// closes with a 100 ms linger and reports nothing. See <see cref="WriterShutdownReport"/>.</summary>
+    public TimeSpan FlushTimeout { get; init; } = DefaultFlushTimeout;
+
+    /// <summary>The default <see cref="FlushTimeout"/>: 2 seconds — a 1 MiB message crosses loopback in well under a
+    /// millisecond, so only a stalled or vanished reader makes a shutdown wait that long.</summary>
+    public static readonly TimeSpan DefaultFlushTimeout = TimeSpan.FromSeconds(2);
 }

@@ -1,0 +1,53 @@
+namespace Savant.Native.Savant;
+
+/// <summary>
+/// What a writer's shutdown flush found out about the messages libzmq accepted from it since it was started: returned
+/// by <see cref="Writer.Shutdown"/> and <see cref="NonBlockingWriter.Shutdown"/>, and kept in
+/// <c>LastShutdownReport</c> (also after <c>Dispose</c>).
+/// </summary>
+/// <remarks>
+/// <para><b>How the flush works.</b> Before closing the socket the writer waits up to
+/// <see cref="WriterConfig.FlushTimeout"/> for libzmq to release every message it still holds that has a part sent
+/// without copying. libzmq releases such a part when its encoder has written the part's last byte to the transport
+/// (the kernel socket; for ipc and tcp the peer reads it from there even after this writer has gone) — or when it
+/// drops it. The messages still held when the timeout expires are <see cref="Undelivered"/>; the socket is then closed
+/// with linger 0, so libzmq discards exactly those.</para>
+/// <para><b>Copied messages</b> (every part shorter than <see cref="Sockets.ZmqSocket.ZeroCopyThreshold"/>, e.g. an
+/// envelope without extra frames) have no release callback: libzmq says nothing about them individually. What is
+/// known: libzmq's pipes are FIFO per peer, so a copied message is handed over once a message sent after it to the same
+/// peer was released. <see cref="UnconfirmedCopied"/> counts the copied messages accepted after the newest released
+/// message. When there are some and the writer owns its context, it closes the socket with the rest of the flush
+/// timeout as linger and waits for the context: libzmq's context termination returns early only when every queued
+/// message was transferred, and then the count is 0. With a shared context, or when the linger expired, they stay
+/// unconfirmed: they may have been delivered or not.</para>
+/// <para><b>Limits.</b> With several peers (a dealer connected to several readers, or a pub) the FIFO argument holds
+/// per peer only, so <see cref="UnconfirmedCopied"/> is then a lower bound of what is in doubt. A pub drops messages at
+/// its high-water mark and when nobody subscribes; libzmq releases them like sent ones, so for pub writers
+/// <see cref="Undelivered"/> counts only what was still queued at shutdown. A message forwarded from a received frame
+/// (libzmq shares its buffer by reference count, without a release callback) counts like a copied one.</para>
+/// </remarks>
+public sealed record WriterShutdownReport
+{
+    /// <summary>Messages libzmq accepted during the session (sends that ended in Success, Ack or AckTimeout).</summary>
+    public long Accepted { get; init; }
+
+    /// <summary>Accepted messages with at least one part sent without copying: their hand-over is known exactly.</summary>
+    public long Tracked { get; init; }
+
+    /// <summary>Accepted messages with a part sent without copying that libzmq had not handed to the transport when
+    /// the flush timeout expired; they were discarded when the socket closed. Exact.</summary>
+    public long Undelivered { get; init; }
+
+    /// <summary>Accepted messages sent entirely by copy whose hand-over no later release confirms (see the remarks);
+    /// they may or may not have been delivered.</summary>
+    public long UnconfirmedCopied { get; init; }
+
+    /// <summary>Whether the flush timeout expired with tracked messages still held by libzmq.</summary>
+    public bool FlushTimedOut { get; init; }
+
+    /// <summary>How long the flush took (waiting for releases and, for unconfirmed copied messages, the linger).</summary>
+    public TimeSpan FlushDuration { get; init; }
+
+    /// <summary>True when nothing accepted was lost or is in doubt.</summary>
+    public bool AllHandedOver => Undelivered == 0 && UnconfirmedCopied == 0;
+}
