@@ -20,6 +20,16 @@ namespace Savant.Native.Savant;
 /// timeout as linger and waits for the context: libzmq's context termination returns early only when every queued
 /// message was transferred, and then the count is 0. With a shared context, or when the linger expired, they stay
 /// unconfirmed: they may have been delivered or not.</para>
+/// <para><b>Exactness.</b> libzmq releases a message when its encoder moves on to the next one. A connection that
+/// stalls right after the last byte of a message went into a full kernel socket buffer (seen over tcp, which reports the
+/// socket writable again only when a third of its buffer is free) leaves that one message written but unreleased: it
+/// is counted in <see cref="Undelivered"/> although the peer can still read it. So per stalled connection the real
+/// loss is <see cref="Undelivered"/> or one less (a dealer connected to one reader: <c>Undelivered − 1 ≤ lost ≤
+/// Undelivered</c>); over ipc the tests measure it exact. A released message is never counted as undelivered.</para>
+/// <para><b>Hand-over is not reception.</b> "Handed to the transport" means written into the kernel's socket buffer.
+/// What the reader's libzmq does with it afterwards is out of the writer's sight: over ipc, a reader whose receive queue
+/// is full when the writer disconnects discards what is still in the socket (libzmq 4.3.4). A dealer writer that must
+/// know its stream arrived whole sends an end-of-stream and waits for the reader's acknowledgement before shutdown.</para>
 /// <para><b>Limits.</b> With several peers (a dealer connected to several readers, or a pub) the FIFO argument holds
 /// per peer only, so <see cref="UnconfirmedCopied"/> is then a lower bound of what is in doubt. A pub drops messages at
 /// its high-water mark and when nobody subscribes; libzmq releases them like sent ones, so for pub writers
