@@ -21,6 +21,7 @@ public sealed class ReaderConfigBuilder
         public SetOnce<int> ReceiveHwm;
         public SetOnce<TopicPrefixSpec> Prefix;
         public SetOnce<int> RoutingCacheSize;
+        public SetOnce<int> RoutingTopicsSize;
         public SetOnce<uint?> FixIpc;
         public SetOnce<int> BlacklistSize;
         public SetOnce<int> BlacklistTtlSeconds;
@@ -47,6 +48,7 @@ public sealed class ReaderConfigBuilder
             ReceiveHwm = new("receive_hwm", 50),
             Prefix = new("topic_prefix_spec", TopicPrefixSpec.None),
             RoutingCacheSize = new("routing_cache_size", 512),
+            RoutingTopicsSize = new("routing_topics_size", ReaderConfig.DefaultRoutingTopicsSize),
             FixIpc = new("fix_ipc_permissions", 0x1FF),
             BlacklistSize = new("source_blacklist_size", 1024),
             BlacklistTtlSeconds = new("source_blacklist_ttl", 10),
@@ -135,6 +137,14 @@ public sealed class ReaderConfigBuilder
         return Change((ref State s) => s.RoutingCacheSize.Set(entries));
     }
 
+    /// <summary>Sets how many topics a router reader remembers the current routing id of (≥ 1; default 8192). An
+    /// extension that bounds the reader's memory; see <see cref="ReaderConfig.RoutingTopicsSize"/>.</summary>
+    public ReaderConfigBuilder WithRoutingTopicsSize(int topics)
+    {
+        ConfigRules.Positive(topics, "routing_topics_size");
+        return Change((ref State s) => s.RoutingTopicsSize.Set(topics));
+    }
+
     /// <summary>Sets the mode applied to a bound IPC socket file (e.g. <c>0b111_101_101</c> for 0o755); null disables
     /// the chmod. Only allowed when binding; reading the bind flag here fixes it.</summary>
     /// <exception cref="InvalidOperationException">The builder connects, or the option is already set.</exception>
@@ -195,8 +205,8 @@ public sealed class ReaderConfigBuilder
 
     /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>receive_timeout</c>, <c>receive_hwm</c>,
     /// <c>topic_prefix_spec</c>, <c>routing_ids_cache_size</c>, <c>fix_ipc_permissions</c> (octal),
-    /// <c>source_blacklist_size</c>, <c>source_blacklist_ttl</c>, and the CURVE extension keys of
-    /// <see cref="CurveMapKeys"/>. All or nothing: on error the builder is unchanged.</summary>
+    /// <c>source_blacklist_size</c>, <c>source_blacklist_ttl</c>, the extension key <c>routing_topics_size</c>, and the
+    /// CURVE extension keys of <see cref="CurveMapKeys"/>. All or nothing: on error the builder is unchanged.</summary>
     public ReaderConfigBuilder WithMapConfig(IReadOnlyDictionary<string, string> map)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -231,6 +241,9 @@ public sealed class ReaderConfigBuilder
                         break;
                     case "routing_ids_cache_size":
                         WithRoutingCacheSize(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "routing_topics_size":
+                        WithRoutingTopicsSize(ConfigRules.ParseInt(key, value));
                         break;
                     case "fix_ipc_permissions":
                         WithFixIpcPermissions(ConfigRules.ParseOctal(key, value));
@@ -280,6 +293,7 @@ public sealed class ReaderConfigBuilder
             ReceiveHighWatermark = s.ReceiveHwm.Get(),
             TopicPrefixSpec = s.Prefix.Get(),
             RoutingCacheSize = s.RoutingCacheSize.Get(),
+            RoutingTopicsSize = s.RoutingTopicsSize.Get(),
             FixIpcPermissions = s.FixIpc.Get(),
             SourceBlacklistSize = s.BlacklistSize.Get(),
             SourceBlacklistTtl = TimeSpan.FromSeconds(s.BlacklistTtlSeconds.Get()),

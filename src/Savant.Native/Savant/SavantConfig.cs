@@ -130,6 +130,16 @@ public sealed record ReaderConfig
     /// <summary>Capacity of the LRU of expired (topic, routing id) pairs (default 512; must be ≥ 1 when the reader starts).</summary>
     public required int RoutingCacheSize { get; init; }
 
+    /// <summary>How many topics a router reader remembers the current routing id of (an LRU; default
+    /// <see cref="DefaultRoutingTopicsSize"/>). An extension: savant-rs keeps every topic it ever saw, so a peer that
+    /// sends random topics grows its memory without limit. A topic that falls out of the LRU is treated as new when it
+    /// next arrives (its next sender is registered; see spec §7.2).</summary>
+    public int RoutingTopicsSize { get; init; } = DefaultRoutingTopicsSize;
+
+    /// <summary>The default <see cref="RoutingTopicsSize"/>: 8192 topics (at most about 4 MiB with 255-byte routing
+    /// ids; typically under 2 MiB).</summary>
+    public const int DefaultRoutingTopicsSize = 8192;
+
     /// <summary>Mode applied with chmod to a bound IPC socket file (default 0o777); null disables the chmod.</summary>
     public required uint? FixIpcPermissions { get; init; }
 
