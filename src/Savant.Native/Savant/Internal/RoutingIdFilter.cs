@@ -9,8 +9,8 @@ namespace Savant.Native.Savant.Internal;
 /// </summary>
 /// <remarks>
 /// Both maps are bounded, so a peer that sends random topics or connects with random routing ids cannot grow the
-/// reader's memory: the current-id map is an LRU of <c>topicCapacity</c> topics (savant-rs keeps an unbounded map;
-/// D-24) and the expired set an LRU of <c>capacity</c> pairs. Topics longer than <see cref="WireKey.MaxInline"/> bytes
+/// reader's memory: the current-id map is an LRU of <c>topicCapacity</c> topics (an extension: savant-rs keeps an
+/// unbounded map) and the expired set an LRU of <c>capacity</c> pairs. Topics longer than <see cref="WireKey.MaxInline"/> bytes
 /// are keyed by their compact form (<see cref="WireKey"/>); libzmq limits routing ids to 255 bytes. A topic evicted
 /// from the current-id map is new again when it next arrives: its next sender is registered, even one that had been
 /// expired for it — the lock-out of spec §7.2 holds for the <c>topicCapacity</c> most recently used topics.
