@@ -140,7 +140,8 @@ public sealed class Writer : IDisposable
     /// <summary>Flushes, then closes the socket and, if owned, the context. The flush waits up to
     /// <see cref="WriterConfig.FlushTimeout"/> for libzmq to hand over the messages it still holds; the returned report
     /// says how many accepted messages were not handed over (see <see cref="WriterShutdownReport"/>). When some were
-    /// not, it is also logged as a warning and counted by the metric <c>savant.writer.undelivered</c>.</summary>
+    /// not, it is also logged as a warning and counted by the metric <c>savant.writer.undelivered</c>; unconfirmed
+    /// copied messages are logged as information and counted by <c>savant.writer.unconfirmed_copied</c>.</summary>
     /// <returns>The flush report (also kept in <see cref="LastShutdownReport"/>).</returns>
     /// <exception cref="InvalidOperationException">Not started.</exception>
     public WriterShutdownReport Shutdown()
@@ -255,7 +256,8 @@ public sealed class Writer : IDisposable
         if (report.UnconfirmedCopied > 0)
         {
             SavantMetrics.WriterUnconfirmedCopied.Add(report.UnconfirmedCopied);
-            _logger.LogWarning("Savant writer {SystemId}: {Unconfirmed} copied messages sent last are not confirmed as handed to the transport at shutdown (they may have been lost)",
+            // Not a known loss (libzmq says nothing about copied messages): information, not a warning.
+            _logger.LogInformation("Savant writer {SystemId}: {Unconfirmed} copied messages sent last are not confirmed as handed to the transport at shutdown (they may or may not have been delivered)",
                 _systemId, report.UnconfirmedCopied);
         }
 

@@ -25,8 +25,10 @@ public sealed class ShutdownFlushTests : SavantTestBase
         // A reader that does not read: libzmq fills its receive queue (HWM 1) and the socket buffers, then stops
         // reading, and the writer's sends time out.
         var reader = StartReader($"router+bind:{BindEndpoint(transport)}", b => b.WithReceiveHighWatermark(1).WithReceiveTimeout(300));
-        var writer = StartWriter($"dealer+connect:{reader.Endpoint}", b => b
-            .WithSendHighWatermark(1).WithSendTimeout(200).WithSendRetries(0).WithFlushTimeout(300));
+        var log = new ListLogger();
+        var writer = Own(new Writer(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}")
+            .WithSendHighWatermark(1).WithSendTimeout(200).WithSendRetries(0).WithFlushTimeout(300).Build(), logger: log));
+        writer.Start();
         using var undeliveredMetric = new MetricTotal("savant.writer.undelivered");
 
         long accepted = SendUntilStalled(writer.SendMessage, maxMessages: 60);
@@ -42,6 +44,7 @@ public sealed class ShutdownFlushTests : SavantTestBase
         Assert.That(received, Is.EqualTo(Enumerable.Range(0, received.Count)), "what arrived is the first messages, in order");
         Assert.That(writer.LastShutdownReport, Is.SameAs(report));
         Assert.That(undeliveredMetric.Total, Is.EqualTo(report.Undelivered), "metric savant.writer.undelivered");
+        Assert.That(log.Warnings, Has.One.Contains($"{report.Undelivered} of {accepted} accepted messages were not handed to the transport"));
     }
 
     [TestCase("ipc")]
@@ -359,6 +362,39 @@ public sealed class ShutdownFlushTests : SavantTestBase
         }
 
         protected override void Dispose(bool disposing) => Disposed = true;
+    }
+
+    /// <summary>Keeps the text of warnings.</summary>
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly List<string> _warnings = new();
+
+        public IReadOnlyList<string> Warnings
+        {
+            get
+            {
+                lock (_warnings)
+                {
+                    return _warnings.ToArray();
+                }
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning)
+            {
+                lock (_warnings)
+                {
+                    _warnings.Add(formatter(state, exception));
+                }
+            }
+        }
     }
 
     /// <summary>Sums one counter of the Savant meter while alive.</summary>
