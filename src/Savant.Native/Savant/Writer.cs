@@ -547,7 +547,9 @@ public sealed class Writer : IDisposable
     private const int NoPart = -3, BodyPart = -2, OwnerPart = -1;
 
     /// <summary>Which part of the message the writer tracks: the last one sent without copying (the owned extra, else
-    /// the last lent buffer at or above the threshold that is not a received frame, else the body), or none.</summary>
+    /// the last lent array at or above the threshold, else the body), or none. Lent memory that is not an array
+    /// (native memory, pooled blocks, views of received frames, which libzmq may share by reference count) keeps its
+    /// own send path and is not tracked.</summary>
     private static int TrackedPartIndex(int threshold, int bodyLength, ReadOnlySpan<ReadOnlyMemory<byte>> buffers, int ownerLength)
     {
         if (ownerLength > 0 && ownerLength >= threshold)
@@ -558,10 +560,11 @@ public sealed class Writer : IDisposable
         for (int i = buffers.Length - 1; i >= 0; i--)
         {
             var buffer = buffers[i];
-            // A received frame forwarded is shared with libzmq by reference count, without a release callback of ours.
-            if (buffer.Length > 0 && buffer.Length >= threshold && !MemoryMarshal.TryGetMemoryManager<byte, ZmqFrame>(buffer, out _))
+            if (buffer.Length > 0 && buffer.Length >= threshold)
             {
-                return i;
+                // Only the last zero-copy part can prove the message was written; if it is not an array, track none of
+                // the lent parts (an earlier one would not prove the later one left).
+                return MemoryMarshal.TryGetArray(buffer, out _) ? i : NoPart;
             }
         }
 

@@ -33,8 +33,10 @@ namespace Savant.Native.Savant;
 /// <para><b>Limits.</b> With several peers (a dealer connected to several readers, or a pub) the FIFO argument holds
 /// per peer only, so <see cref="UnconfirmedCopied"/> is then a lower bound of what is in doubt. A pub drops messages at
 /// its high-water mark and when nobody subscribes; libzmq releases them like sent ones, so for pub writers
-/// <see cref="Undelivered"/> counts only what was still queued at shutdown. A message forwarded from a received frame
-/// (libzmq shares its buffer by reference count, without a release callback) counts like a copied one.</para>
+/// <see cref="Undelivered"/> counts only what was still queued at shutdown. The writer tracks a message by its last
+/// part sent without copying: an owned buffer (<see cref="System.Buffers.IMemoryOwner{T}"/>), a lent managed array, or
+/// its serialized envelope. When that last part is lent memory of another kind (native memory, a pooled block, a view
+/// of a received frame, which libzmq may share by reference count) the message counts like a copied one.</para>
 /// </remarks>
 public sealed record WriterShutdownReport
 {

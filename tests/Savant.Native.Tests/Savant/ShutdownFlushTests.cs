@@ -204,6 +204,29 @@ public sealed class ShutdownFlushTests : SavantTestBase
     }
 
     [Test]
+    public void Lent_native_memory_is_not_tracked_and_counts_like_a_copied_message()
+    {
+        var reader = StartReader($"router+bind:{BindEndpoint("ipc")}", b => b.WithReceiveTimeout(300));
+        var writer = StartWriter($"dealer+connect:{reader.Endpoint}");
+        var receiving = Task.Run(() => Drain(reader, expected: 3));
+        using var native = new NativeBuffer(Payload);
+        var tracker = new ZmqSendTracker();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.That(tracker.Wait(TimeSpan.FromSeconds(5)), Is.True);
+            BinaryPrimitives.WriteInt32LittleEndian(native.GetSpan(), i);
+            Assert.That(writer.SendMessage("cam", Message.CreateUserData("cam"), native.Memory, tracker).IsSent, Is.True);
+        }
+
+        var report = writer.Shutdown();
+        Assert.That(receiving.Result, Is.EqualTo(new[] { 0, 1, 2 }));
+        Assert.That(tracker.Wait(TimeSpan.FromSeconds(5)), Is.True, "the caller's tracker works as before");
+        Assert.That(report.Accepted, Is.EqualTo(3));
+        Assert.That(report.Tracked, Is.Zero, "memory that is not a managed array keeps its own send path");
+        Assert.That(report.UnconfirmedCopied, Is.Zero, "confirmed by the owned context's termination");
+    }
+
+    [Test]
     public void Dispose_flushes_and_keeps_the_report()
     {
         var reader = StartReader($"router+bind:{BindEndpoint("ipc")}", b => b.WithReceiveTimeout(300));
@@ -395,6 +418,22 @@ public sealed class ShutdownFlushTests : SavantTestBase
                 }
             }
         }
+    }
+
+    /// <summary>Native memory lent as <see cref="Memory{T}"/>.</summary>
+    private sealed unsafe class NativeBuffer(int size) : MemoryManager<byte>
+    {
+        private readonly byte* _pointer = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)size);
+
+        public override Span<byte> GetSpan() => new(_pointer, size);
+
+        public override MemoryHandle Pin(int elementIndex = 0) => new(_pointer + elementIndex);
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing) => System.Runtime.InteropServices.NativeMemory.Free(_pointer);
     }
 
     /// <summary>Sums one counter of the Savant meter while alive.</summary>
