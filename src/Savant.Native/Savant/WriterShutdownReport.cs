@@ -46,8 +46,9 @@ public sealed record WriterShutdownReport
     /// <summary>Accepted messages with at least one part sent without copying: their hand-over is known exactly.</summary>
     public long Tracked { get; init; }
 
-    /// <summary>Accepted messages with a part sent without copying that libzmq had not handed to the transport when
-    /// the flush timeout expired; they were discarded when the socket closed. Exact.</summary>
+    /// <summary>Accepted messages with a part sent without copying that libzmq still held (had not released) when the
+    /// flush timeout expired; they were discarded when the socket closed. Exact as a count of what libzmq held; as a
+    /// count of what the peer never got, exact or one too high per stalled connection (see the remarks).</summary>
     public long Undelivered { get; init; }
 
     /// <summary>Accepted messages sent entirely by copy whose hand-over no later release confirms (see the remarks);
