@@ -68,19 +68,17 @@ internal sealed class DeliveryAccounting
         return part;
     }
 
-    /// <summary>The message of <paramref name="part"/> was accepted by libzmq.</summary>
+    /// <summary>The message of <paramref name="part"/> (null: a message sent entirely by copy) was accepted by libzmq.
+    /// Called by the sending thread only, which is also the only one that reads <c>_copied</c> without the lock.</summary>
     public void Accepted(TrackedPart? part)
     {
-        lock (_lock)
+        if (part is null)
         {
-            if (part is null)
-            {
-                _copied++;
-            }
-            else
-            {
-                _tracked++;
-            }
+            Interlocked.Increment(ref _copied);
+        }
+        else
+        {
+            Interlocked.Increment(ref _tracked);
         }
     }
 
