@@ -145,10 +145,8 @@ internal static class SendCommand
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
-        foreach (var (_, tracker) in buffers)
-        {
-            tracker.Wait(TimeSpan.FromSeconds(5));
-        }
+        string systemId = writer.SystemId ?? string.Empty;
+        var flush = writer.Shutdown(); // waits (flush timeout) for libzmq to hand over what it still holds
 
         var summary = new RunSummary("send")
         {
@@ -157,7 +155,8 @@ internal static class SendCommand
             Seconds = seconds,
             Lost = failed,
         };
-        summary.Add("url", url).Add("system_id", writer.SystemId ?? string.Empty).Add("payload_bytes", payloadSize).Add("resent", resent);
+        summary.Add("url", url).Add("system_id", systemId).Add("payload_bytes", payloadSize).Add("resent", resent)
+            .Add("undelivered", flush.Undelivered).Add("unconfirmed_copied", flush.UnconfirmedCopied);
         foreach (var (kind, n) in counts.OrderBy(kv => kv.Key))
         {
             summary.Add(Snake(kind.ToString()), n);
@@ -170,7 +169,7 @@ internal static class SendCommand
 
         summary.Print(mode);
         bool eosOk = eosResult is null || eosResult.Value.Kind is WriterResultKind.Success or WriterResultKind.Ack;
-        return failed == 0 && eosOk ? 0 : 1;
+        return failed == 0 && eosOk && flush.Undelivered == 0 ? 0 : 1;
     }
 
     private static void Report(OutputMode mode, long index, WriterResult result)

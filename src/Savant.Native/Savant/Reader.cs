@@ -81,6 +81,19 @@ public sealed class Reader : IDisposable
     /// <summary>Messages missing according to the seq ids (sum of the sizes of every gap), since creation.</summary>
     public long LostMessages => Interlocked.Read(ref _lostMessages);
 
+    /// <summary>Sizes of the reader's maps keyed by wire data (topics in the routing-id filter, expired routing-id
+    /// pairs, sequence streams, blacklisted topics); zeros when not started. Read under the receive lock.</summary>
+    internal (int RoutingTopics, int ExpiredRoutingIds, int SequenceStreams, int Blacklisted) MapSizes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_routing?.TopicCount ?? 0, _routing?.ExpiredCount ?? 0, _sequence?.StreamCount ?? 0, Volatile.Read(ref _blacklist)?.Count ?? 0);
+            }
+        }
+    }
+
     /// <summary>Creates the socket (options of spec §3.4) and binds or connects.</summary>
     /// <exception cref="InvalidOperationException">Already started, or <see cref="ReaderConfig.RoutingCacheSize"/> is 0.</exception>
     /// <exception cref="ZmqException">Bind or connect failed.</exception>
@@ -126,7 +139,7 @@ public sealed class Reader : IDisposable
                 throw;
             }
 
-            _routing = new RoutingIdFilter(config.RoutingCacheSize);
+            _routing = new RoutingIdFilter(config.RoutingCacheSize, config.RoutingTopicsSize);
             _sequence = new SequenceValidation(_logger);
             Volatile.Write(ref _blacklist, new SourceBlacklist(config.SourceBlacklistSize, config.SourceBlacklistTtl, _time));
             _logger.LogDebug("Savant reader started: {SocketType} {Mode} {Endpoint}", config.SocketType, config.Bind ? "bind" : "connect", _endpoint);
