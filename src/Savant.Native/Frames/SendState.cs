@@ -47,8 +47,9 @@ internal sealed unsafe class SendState
 
     public static SendState Rent(ReadOnlyMemory<byte> data, IMemoryOwner<byte>? owner, ZmqSendTracker? tracker)
     {
+        var pin = data.Pin(); // first: a pin that throws (a disposed lease) must not cost a pooled state
         var state = s_pool.TryRent() ?? new SendState();
-        state._pin = data.Pin();
+        state._pin = pin;
         state._owner = owner;
         state._disposeOwner = owner is not null;
         state._tracker = tracker;
