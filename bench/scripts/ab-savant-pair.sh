@@ -2,7 +2,8 @@
 # Interleaved A/B of the Savant dealer->router worker pair between two builds of the bench project (e.g. a base commit
 # checked out and built elsewhere, and this checkout), over ipc, at the given sizes. Prints one JSON line per run
 # (reader side) with the build label, so that ratios come from runs measured side by side.
-#   bench/scripts/ab-savant-pair.sh OLD_BENCH_BINARY NEW_BENCH_BINARY [rounds] [extra worker args for NEW...]
+#   bench/scripts/ab-savant-pair.sh OLD_BENCH_BINARY NEW_BENCH_BINARY [rounds] [extra reader args for a third row, NEW+args...]
+# With extra arguments (e.g. --views pooled) each round also runs NEW with them, labelled "new+args".
 set -euo pipefail
 old=$1; new=$2; rounds=${3:-3}; shift 3 || true
 extra=("$@")
@@ -23,6 +24,7 @@ run() { # label binary size [extra...]
 for r in $(seq "$rounds"); do
   for size in ${SIZES:-1024 6220800}; do
     run old "$old" "$size"
-    run new "$new" "$size" "${extra[@]}"
+    run new "$new" "$size"
+    if [ ${#extra[@]} -gt 0 ]; then run "new+args" "$new" "$size" "${extra[@]}"; fi
   done
 done
