@@ -41,7 +41,8 @@ internal sealed class RunSummary(string command)
 
     public double Seconds { get; set; }
 
-    public long Lost { get; set; }
+    /// <summary>Messages known to be lost, or null where the command cannot know (the field is then left out).</summary>
+    public long? Lost { get; set; }
 
     public double MessagesPerSecond => Seconds > 0 ? Messages / Seconds : 0;
 
@@ -66,7 +67,10 @@ internal sealed class RunSummary(string command)
             w.WriteNumber("seconds", Math.Round(Seconds, 6));
             w.WriteNumber("msgs_per_s", Math.Round(MessagesPerSecond, 3));
             w.WriteNumber("gb_per_s", Math.Round(GigabytesPerSecond, 6));
-            w.WriteNumber("lost", Lost);
+            if (Lost is { } lost)
+            {
+                w.WriteNumber("lost", lost);
+            }
             foreach (var (key, value) in _extra)
             {
                 w.WritePropertyName(key);
@@ -94,7 +98,10 @@ internal sealed class RunSummary(string command)
         table.AddRow("seconds", Seconds.ToString("F3", CultureInfo.InvariantCulture));
         table.AddRow("msgs/s", MessagesPerSecond.ToString("N1", CultureInfo.InvariantCulture));
         table.AddRow("GB/s", GigabytesPerSecond.ToString("F3", CultureInfo.InvariantCulture));
-        table.AddRow("lost", Lost == 0 ? "[green]0[/]" : $"[red]{Lost}[/]");
+        if (Lost is { } lost)
+        {
+            table.AddRow("lost", lost == 0 ? "[green]0[/]" : $"[red]{lost}[/]");
+        }
         foreach (var (key, value) in _extra)
         {
             table.AddRow(key.Replace('_', ' '), Markup.Escape(Format(value)));

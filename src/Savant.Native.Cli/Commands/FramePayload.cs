@@ -1,19 +1,61 @@
+using System.Buffers.Binary;
 using System.IO.Hashing;
 using Savant.Native.Savant.Protocol;
 
 namespace Savant.Native.Cli.Commands;
 
-/// <summary>The synthetic payloads the tool sends and the checksum attribute that lets a receiver verify them.</summary>
+/// <summary>How much of a payload <c>recv</c> checks.</summary>
+internal enum VerifyMode
+{
+    /// <summary>Every byte: the XXH3 of the payload against the checksum the message announces.</summary>
+    Full,
+
+    /// <summary>What <c>zmq_baseline --verify sample</c> checks: the header, one byte per 4 KiB page and the last byte.</summary>
+    Sample,
+
+    /// <summary>Nothing: every payload counts as unverified.</summary>
+    None,
+}
+
+/// <summary>The outcome of checking one payload.</summary>
+internal enum PayloadCheck
+{
+    Verified,
+    Corrupt,
+    Unverified,
+}
+
+/// <summary>
+/// The synthetic payloads the tool sends and how a receiver verifies them.
+/// </summary>
+/// <remarks>
+/// <para><b>Stamped payload</b> (what <c>send</c> and <c>soak</c> send): a 32-byte header — frame number (u64 LE, the
+/// message's pts), payload length (u64 LE), pattern key (u64 LE), XXH3-64 of the body (u64 LE) — then the body, byte
+/// <c>i</c> (counted from the start of the payload) = <c>(key × 31 + i) &amp; 0xff</c>. The body is written once per
+/// ring buffer; per message only the frame number changes, so generating payloads never bounds the send rate. The
+/// message announces the body's XXH3 in the attribute <c>savant-zmq/xxh3-body</c>. Payloads shorter than the header
+/// carry the pattern only, and the attribute holds the XXH3 of the whole payload.</para>
+/// <para><b>Whole-payload checksum</b> (the attribute <c>savant-zmq/xxh3</c>, sent by <c>demo</c>): the XXH3 of the
+/// whole payload; it can only be checked in full, so <see cref="VerifyMode.Sample"/> hashes it too.</para>
+/// </remarks>
 internal static class FramePayload
 {
     public const string ChecksumNamespace = "savant-zmq";
     public const string ChecksumName = "xxh3";
+    public const string BodyChecksumName = "xxh3-body";
+    public const int HeaderBytes = 32;
+    public const int Page = 4096;
 
-    /// <summary>Adds an integer attribute holding the payload's XXH3 and returns the variant to update per message.</summary>
-    public static IntegerAttributeValueVariant AddChecksumAttribute(VideoFrame frame)
+    /// <summary>Adds an integer attribute holding the whole payload's XXH3 and returns the variant to update per message.</summary>
+    public static IntegerAttributeValueVariant AddChecksumAttribute(VideoFrame frame) => AddAttribute(frame, ChecksumName);
+
+    /// <summary>Adds the attribute announcing a stamped payload's body checksum; returns the variant to update per message.</summary>
+    public static IntegerAttributeValueVariant AddBodyChecksumAttribute(VideoFrame frame) => AddAttribute(frame, BodyChecksumName);
+
+    private static IntegerAttributeValueVariant AddAttribute(VideoFrame frame, string name)
     {
         var checksum = new IntegerAttributeValueVariant();
-        var attribute = new Savant.Protocol.Attribute { Namespace = ChecksumNamespace, Name = ChecksumName, IsPersistent = true };
+        var attribute = new Savant.Protocol.Attribute { Namespace = ChecksumNamespace, Name = name, IsPersistent = true };
         attribute.Values.Add(new AttributeValue { Integer = checksum });
         frame.Attributes.Add(attribute);
         return checksum;
@@ -21,7 +63,129 @@ internal static class FramePayload
 
     public static long Checksum(ReadOnlySpan<byte> data) => unchecked((long)XxHash3.HashToUInt64(data));
 
-    /// <summary>The checksum a message announces for its first extra frame, if any.</summary>
+    private static byte Pattern(ulong key, long i) => (byte)((key * 31 + (ulong)i) & 0xff);
+
+    /// <summary>Fills a ring buffer once: the pattern of <paramref name="key"/> and the header (frame number 0).
+    /// Returns the checksum to announce for every message sent from this buffer.</summary>
+    public static long FillStamped(Span<byte> buffer, ulong key)
+    {
+        Span<byte> ramp = stackalloc byte[512];
+        for (int i = 0; i < ramp.Length; i++)
+        {
+            ramp[i] = (byte)i;
+        }
+
+        for (int i = 0; i < buffer.Length; i += 256)
+        {
+            int n = Math.Min(256, buffer.Length - i);
+            ramp.Slice(Pattern(key, i), n).CopyTo(buffer.Slice(i, n));
+        }
+
+        if (buffer.Length < HeaderBytes)
+        {
+            return Checksum(buffer);
+        }
+
+        long body = Checksum(buffer[HeaderBytes..]);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer, 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer[8..], (ulong)buffer.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer[16..], key);
+        BinaryPrimitives.WriteInt64LittleEndian(buffer[24..], body);
+        return body;
+    }
+
+    /// <summary>The per-message stamp: writes the frame number into a buffer filled by <see cref="FillStamped"/>.</summary>
+    public static void Stamp(Span<byte> buffer, long frameNumber)
+    {
+        if (buffer.Length >= HeaderBytes)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(buffer, frameNumber);
+        }
+    }
+
+    /// <summary>Checks a payload against what its message announces.</summary>
+    /// <param name="message">The message (its attributes announce the checksum, its pts the frame number).</param>
+    /// <param name="payload">The first extra frame, or null when the message has none.</param>
+    /// <param name="mode">How much to check.</param>
+    public static PayloadCheck Verify(Message message, ReadOnlySpan<byte> payload, bool hasPayload, VerifyMode mode)
+    {
+        if (mode == VerifyMode.None || message.ContentCase != Message.ContentOneofCase.VideoFrame)
+        {
+            return PayloadCheck.Unverified;
+        }
+
+        var frame = message.VideoFrame;
+        long? body = null, whole = null;
+        foreach (var a in frame.Attributes)
+        {
+            if (a.Namespace == ChecksumNamespace && a.Values.Count == 1 && a.Values[0].Integer is { } v)
+            {
+                if (a.Name == BodyChecksumName)
+                {
+                    body = v.Data;
+                }
+                else if (a.Name == ChecksumName)
+                {
+                    whole = v.Data;
+                }
+            }
+        }
+
+        if (body is { } announced)
+        {
+            if (!hasPayload)
+            {
+                return PayloadCheck.Corrupt;
+            }
+
+            return CheckStamped(payload, frame.Pts, announced, mode) ? PayloadCheck.Verified : PayloadCheck.Corrupt;
+        }
+
+        if (whole is { } sum)
+        {
+            return hasPayload && Checksum(payload) == sum ? PayloadCheck.Verified : PayloadCheck.Corrupt;
+        }
+
+        return PayloadCheck.Unverified;
+    }
+
+    private static bool CheckStamped(ReadOnlySpan<byte> payload, long pts, long announced, VerifyMode mode)
+    {
+        if (payload.Length < HeaderBytes)
+        {
+            return Checksum(payload) == announced;
+        }
+
+        if (BinaryPrimitives.ReadInt64LittleEndian(payload) != pts
+            || BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]) != (ulong)payload.Length
+            || BinaryPrimitives.ReadInt64LittleEndian(payload[24..]) != announced)
+        {
+            return false;
+        }
+
+        if (mode == VerifyMode.Full)
+        {
+            return Checksum(payload[HeaderBytes..]) == announced;
+        }
+
+        ulong key = BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]);
+        if (payload.Length > HeaderBytes && payload[HeaderBytes] != Pattern(key, HeaderBytes))
+        {
+            return false;
+        }
+
+        for (int i = Page; i < payload.Length; i += Page)
+        {
+            if (payload[i] != Pattern(key, i))
+            {
+                return false;
+            }
+        }
+
+        return payload.Length == HeaderBytes || payload[^1] == Pattern(key, payload.Length - 1);
+    }
+
+    /// <summary>The whole-payload checksum a message announces, if any (the <c>demo</c> format).</summary>
     public static long? AnnouncedChecksum(Message message)
     {
         if (message.ContentCase != Message.ContentOneofCase.VideoFrame)
