@@ -185,6 +185,25 @@ internal static class FramePayload
         return payload.Length == HeaderBytes || payload[^1] == Pattern(key, payload.Length - 1);
     }
 
+    /// <summary>The frame number of a stamped payload's message (its pts), or null when the message announces none.</summary>
+    public static long? FrameNumber(Message message)
+    {
+        if (message.ContentCase != Message.ContentOneofCase.VideoFrame)
+        {
+            return null;
+        }
+
+        foreach (var a in message.VideoFrame.Attributes)
+        {
+            if (a.Namespace == ChecksumNamespace && a.Name == BodyChecksumName)
+            {
+                return message.VideoFrame.Pts;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The whole-payload checksum a message announces, if any (the <c>demo</c> format).</summary>
     public static long? AnnouncedChecksum(Message message)
     {

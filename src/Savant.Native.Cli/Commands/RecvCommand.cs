@@ -123,7 +123,7 @@ internal static class RecvCommand
                 }
 
                 var msg = m.Message;
-                streams.Observe(msg.SystemId, msg.SequenceKey, msg.SeqId, msg.IsEndOfStream);
+                streams.Observe(msg.SystemId, msg.SequenceKey, msg.SeqId, msg.IsEndOfStream, FramePayload.FrameNumber(msg));
                 if (msg.IsEndOfStream)
                 {
                     eosCount++;
@@ -180,7 +180,7 @@ internal static class RecvCommand
             Lost = streams.Lost,
         };
         summary.Add("url", url).Add("verify", verify.ToString().ToLowerInvariant()).Add("verified", verified).Add("unverified", unverified)
-            .Add("corrupt", corrupt).Add("duplicates", streams.Duplicates).Add("missed_before_start", streams.MissedBeforeStart)
+            .Add("corrupt", corrupt).Add("duplicates", streams.Duplicates).Add("missed_before_start", streams.MissedBeforeStart).Add("seq_skipped", streams.SeqSkipped)
             .Add("streams", streams.Count).Add("seq_gaps", reader.SequenceGaps).Add("seq_lost", reader.LostMessages).Add("eos_received", eosCount)
             .Add("stopped_by", stop.IsCancellationRequested ? "interrupt" : stoppedByEos ? "eos" : max > 0 && messages >= max ? "max" : "idle");
         foreach (var (kind, n) in counts.OrderBy(kv => kv.Key))

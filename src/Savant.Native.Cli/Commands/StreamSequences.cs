@@ -7,14 +7,25 @@ namespace Savant.Native.Cli.Commands;
 /// id seen, updated in place. O(1) and allocation-free per message (a new stream adds one entry).
 /// </summary>
 /// <remarks>
-/// A stream's ids count 1, 2, 3, … and restart after its EndOfStream (which takes the next id). A jump forward after
+/// <para>A stream's ids count 1, 2, 3, … and restart after its EndOfStream (which takes the next id). A jump forward after
 /// the first message seen counts the skipped ids as <see cref="Lost"/>; an id at or below the last one seen is a
 /// <see cref="Duplicates">duplicate</see> (or a reordering); ids skipped before the first message this receiver saw of a
-/// stream (it started late) count as <see cref="MissedBeforeStart"/>, not as lost.
+/// stream (it started late) count as <see cref="MissedBeforeStart"/>, not as lost.</para>
+/// <para>A writer takes an id for every send, including one libzmq refused (a send timeout): the id is skipped on the
+/// wire although no message was lost. When both messages around a jump carry a frame number (stamped payloads of
+/// <c>send</c>: the pts counts frames) and the frame numbers follow each other, the jump is counted as
+/// <see cref="SeqSkipped"/> instead of lost.</para>
 /// </remarks>
 internal sealed class StreamSequences
 {
-    private readonly Dictionary<(string System, string Key), ulong> _last = new();
+    private readonly Dictionary<(string System, string Key), State> _streams = new();
+
+    private struct State
+    {
+        public ulong Seq;
+        public long Frame;
+        public bool HasFrame;
+    }
 
     public long Lost { get; private set; }
 
@@ -22,36 +33,64 @@ internal sealed class StreamSequences
 
     public long MissedBeforeStart { get; private set; }
 
-    /// <summary>Streams seen so far (including ended ones).</summary>
+    /// <summary>Ids the writer skipped without a frame missing (see the remarks).</summary>
+    public long SeqSkipped { get; private set; }
+
+    /// <summary>Streams seen so far (a stream restarted after its EOS counts again).</summary>
     public long Count { get; private set; }
 
-    public void Observe(string system, string key, ulong seq, bool endOfStream)
+    /// <summary>Counts one message.</summary>
+    /// <param name="system">The writer's system id.</param>
+    /// <param name="key">The sequence key (source id).</param>
+    /// <param name="seq">The message's sequence id.</param>
+    /// <param name="endOfStream">Whether it is the stream's EndOfStream.</param>
+    /// <param name="frame">The frame number the payload carries, or null when unknown.</param>
+    public void Observe(string system, string key, ulong seq, bool endOfStream, long? frame = null)
     {
-        ref ulong last = ref CollectionsMarshal.GetValueRefOrAddDefault(_last, (system, key), out bool exists);
-        if (!exists || last == 0)
+        ref State state = ref CollectionsMarshal.GetValueRefOrAddDefault(_streams, (system, key), out bool exists);
+        if (!exists || state.Seq == 0)
         {
             Count++;
             if (seq > 1)
             {
-                MissedBeforeStart += (long)(seq - 1);
+                // Ids before a first frame 0 were taken by refused sends, not by frames this receiver missed.
+                long missed = frame is { } f ? Math.Min(f, (long)(seq - 1)) : (long)(seq - 1);
+                MissedBeforeStart += missed;
+                SeqSkipped += (long)(seq - 1) - missed;
             }
 
-            last = seq;
+            Advance(ref state, seq, frame);
         }
-        else if (seq <= last)
+        else if (seq <= state.Seq)
         {
             Duplicates++;
         }
         else
         {
-            Lost += (long)(seq - last - 1);
-            last = seq;
+            long gap = (long)(seq - state.Seq - 1);
+            if (gap > 0 && frame is { } f && state.HasFrame && f == state.Frame + 1)
+            {
+                SeqSkipped += gap;
+            }
+            else
+            {
+                Lost += gap;
+            }
+
+            Advance(ref state, seq, frame);
         }
 
         if (endOfStream)
         {
-            last = 0; // the writer numbers from 1 again; the entry is kept for reuse
+            state = default; // the writer numbers from 1 again; the entry is kept for reuse
         }
+    }
+
+    private static void Advance(ref State state, ulong seq, long? frame)
+    {
+        state.Seq = seq;
+        state.HasFrame = frame.HasValue;
+        state.Frame = frame.GetValueOrDefault();
     }
 }
 
