@@ -25,14 +25,15 @@ internal static class SendCommand
         var ackTimeout = new Option<int>("--ack-timeout") { Description = "Writer receive_timeout (acknowledgement wait) in ms", DefaultValueFactory = _ => 5000 };
         var retryUntilSent = new Option<bool>("--retry-until-sent") { Description = "When a message ends in send_timeout, send the same message again (same pts and payload, next seq id) until it is sent; nothing is lost while the writer lives" };
         var ringOption = new Option<int>("--ring") { Description = "Payload buffers lent to libzmq at once (zero-copy ring, 1-4096). A buffer is reused only after libzmq released it, so a small ring back-pressures the sender before the socket's high-water mark does", DefaultValueFactory = _ => 4 };
+        var hwm = new Option<int?>("--hwm") { Description = "Writer send_hwm (default: the Savant default, 50)" };
         var command = new Command("send", "Send VideoFrame messages with a synthetic payload frame to a Savant reader")
         {
-            url, source, topic, count, size, width, height, rate, eos, sendTimeout, sendRetries, ackTimeout, retryUntilSent, ringOption,
+            url, source, topic, count, size, width, height, rate, eos, sendTimeout, sendRetries, ackTimeout, retryUntilSent, ringOption, hwm,
         };
         CurveCliOptions.AddTo(command);
         command.SetAction(parse => Run(
             parse,
-            new SendTuning(parse.GetValue(sendTimeout), parse.GetValue(sendRetries), parse.GetValue(ackTimeout), parse.GetValue(retryUntilSent), parse.GetValue(ringOption)),
+            new SendTuning(parse.GetValue(sendTimeout), parse.GetValue(sendRetries), parse.GetValue(ackTimeout), parse.GetValue(retryUntilSent), parse.GetValue(ringOption), parse.GetValue(hwm)),
             parse.GetValue(url)!,
             parse.GetValue(source)!,
             parse.GetValue(topic),
@@ -46,7 +47,7 @@ internal static class SendCommand
         return command;
     }
 
-    private sealed record SendTuning(int SendTimeoutMs, int SendRetries, int AckTimeoutMs, bool RetryUntilSent, int Ring);
+    private sealed record SendTuning(int SendTimeoutMs, int SendRetries, int AckTimeoutMs, bool RetryUntilSent, int Ring, int? Hwm);
 
     private static int Run(System.CommandLine.ParseResult parse, SendTuning tuning, string url, string source, string? topic, long count, int? size, int width, int height, double rate, bool eos, OutputMode mode)
     {
@@ -65,6 +66,12 @@ internal static class SendCommand
             .WithSendTimeout(tuning.SendTimeoutMs)
             .WithSendRetries(tuning.SendRetries)
             .WithReceiveTimeout(tuning.AckTimeoutMs);
+        if (tuning.Hwm is { } sendHwm)
+        {
+            if (sendHwm <= 0) throw new UsageException("--hwm must be positive");
+            builder.WithSendHighWatermark(sendHwm);
+        }
+
         var probe = builder.Build();
         if (CurveCliOptions.From(parse, probe.Bind) is { } curve)
         {
