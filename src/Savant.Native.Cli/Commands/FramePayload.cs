@@ -116,8 +116,10 @@ internal static class FramePayload
 
         var frame = message.VideoFrame;
         long? body = null, whole = null;
-        foreach (var a in frame.Attributes)
+        var attributes = frame.Attributes;
+        for (int i = 0; i < attributes.Count; i++) // indexed: the enumerator would allocate per message
         {
+            var a = attributes[i];
             if (a.Namespace == ChecksumNamespace && a.Values.Count == 1 && a.Values[0].Integer is { } v)
             {
                 if (a.Name == BodyChecksumName)
@@ -193,9 +195,10 @@ internal static class FramePayload
             return null;
         }
 
-        foreach (var a in message.VideoFrame.Attributes)
+        var attributes = message.VideoFrame.Attributes;
+        for (int i = 0; i < attributes.Count; i++)
         {
-            if (a.Namespace == ChecksumNamespace && a.Name == BodyChecksumName)
+            if (attributes[i].Namespace == ChecksumNamespace && attributes[i].Name == BodyChecksumName)
             {
                 return message.VideoFrame.Pts;
             }
