@@ -267,6 +267,10 @@ public static class Report
         sb.AppendLine();
     }
 
+    /// <summary>Median over the passing runs of the reader's (user + sys) CPU seconds per message, in µs.</summary>
+    private static double CpuPerMessage(Stat? stat) => stat is null ? double.NaN : Med(stat.Good.Select(r =>
+        (RunResult.Get(r.Reader, "cpu_user_s") + RunResult.Get(r.Reader, "cpu_sys_s")) / RunResult.Get(r.Reader, "messages") * 1e6));
+
     private static void AppendTargets(StringBuilder sb, List<Stat> stats)
     {
         // A system that ran but never passed leaves its goals without data: they are listed as missed, not dropped.
@@ -346,6 +350,13 @@ public static class Report
                 Check($"savant-zmq send→recv --verify sample / Savant C#→C#, {t} {SizeText(size)}", M(CaseCatalog.CliSystem("sample"), t, size) / M("Savant C# -> C# (Writer/Reader)", t, size), 0.9);
                 Info($"savant-zmq recv --verify full / --verify sample msg/s, {t} {SizeText(size)}", M(CaseCatalog.CliSystem("full"), t, size) / M(CaseCatalog.CliSystem("sample"), t, size), "F2");
                 Info($"savant-zmq recv --verify none / --verify sample msg/s, {t} {SizeText(size)}", M(CaseCatalog.CliSystem("none"), t, size) / M(CaseCatalog.CliSystem("sample"), t, size), "F2");
+                // CPU per message is steadier than a rate on a shared machine: the verify modes' cost, directly.
+                foreach (string verify in new[] { "none", "sample", "full" })
+                {
+                    Info($"savant-zmq recv --verify {verify}: reader CPU µs/msg (user+sys, median), {t} {SizeText(size)}", CpuPerMessage(St(CaseCatalog.CliSystem(verify), t, size)), "F1");
+                }
+
+                Info($"Savant C#→C# worker reader CPU µs/msg (user+sys, median), {t} {SizeText(size)}", CpuPerMessage(St("Savant C# -> C# (Writer/Reader)", t, size)), "F1");
             }
         }
 

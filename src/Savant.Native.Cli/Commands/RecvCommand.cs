@@ -95,6 +95,8 @@ internal static class RecvCommand
         var streams = new StreamSequences();
         long messages = 0, bytes = 0, corrupt = 0, verified = 0, unverified = 0, eosCount = 0;
         var clock = new Stopwatch();
+        var cost = new RunCounters();
+        long lastMessageTicks = 0;
         var sinceLast = Stopwatch.StartNew();
         long lastRateUpdate = 0;
         bool stoppedByEos = false;
@@ -119,9 +121,11 @@ internal static class RecvCommand
             {
                 if (!clock.IsRunning)
                 {
+                    cost.Start();
                     clock.Start();
                 }
 
+                lastMessageTicks = clock.ElapsedTicks; // the rate runs from the first to the last message, not to an idle stop
                 var msg = m.Message;
                 streams.Observe(msg.SystemId, msg.SequenceKey, msg.SeqId, msg.IsEndOfStream, FramePayload.FrameNumber(msg));
                 if (msg.IsEndOfStream)
@@ -167,6 +171,8 @@ internal static class RecvCommand
             }
         }
 
+        clock.Stop();
+        cost.Stop();
         if (mode.Live && !dump)
         {
             Console.Error.WriteLine();
@@ -176,7 +182,7 @@ internal static class RecvCommand
         {
             Messages = messages,
             Bytes = bytes,
-            Seconds = clock.Elapsed.TotalSeconds,
+            Seconds = (double)lastMessageTicks / Stopwatch.Frequency,
             Lost = streams.Lost,
         };
         summary.Add("url", url).Add("verify", verify.ToString().ToLowerInvariant()).Add("verified", verified).Add("unverified", unverified)
@@ -188,6 +194,7 @@ internal static class RecvCommand
             summary.Add("results_" + SendCommand.Snake(kind.ToString()), n);
         }
 
+        cost.AddTo(summary, messages);
         summary.Print(mode);
         return corrupt == 0 && streams.Lost == 0 && streams.Duplicates == 0 ? 0 : 1;
     }

@@ -93,6 +93,8 @@ internal static class SendCommand
 
         long sent = 0, failed = 0, resent = 0;
         var counts = new Dictionary<WriterResultKind, long>();
+        var cost = new RunCounters();
+        cost.Start();
         var clock = Stopwatch.StartNew();
         for (long i = 0; i < count; i++)
         {
@@ -153,6 +155,7 @@ internal static class SendCommand
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
+        cost.Stop();
         foreach (var (_, tracker, _) in buffers)
         {
             tracker.Wait(TimeSpan.FromSeconds(5));
@@ -177,6 +180,7 @@ internal static class SendCommand
             summary.Add("eos_result", Snake(e.Kind.ToString()));
         }
 
+        cost.AddTo(summary, sent);
         summary.Print(mode);
         bool eosOk = eosResult is null || eosResult.Value.Kind is WriterResultKind.Success or WriterResultKind.Ack;
         return failed == 0 && eosOk ? 0 : 1;
