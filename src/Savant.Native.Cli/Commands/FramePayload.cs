@@ -29,12 +29,12 @@ internal enum PayloadCheck
 /// The synthetic payloads the tool sends and how a receiver verifies them.
 /// </summary>
 /// <remarks>
-/// <para><b>Stamped payload</b> (what <c>send</c> and <c>soak</c> send): a 32-byte header — frame number (u64 LE, the
-/// message's pts), payload length (u64 LE), pattern key (u64 LE), XXH3-64 of the body (u64 LE) — then the body, byte
-/// <c>i</c> (counted from the start of the payload) = <c>(key × 31 + i) &amp; 0xff</c>. The body is written once per
-/// ring buffer; per message only the frame number changes, so generating payloads never bounds the send rate. The
-/// message announces the body's XXH3 in the attribute <c>savant-zmq/xxh3-body</c>. Payloads shorter than the header
-/// carry the pattern only, and the attribute holds the XXH3 of the whole payload.</para>
+/// <para><b>Stamped payload</b> (what <c>send</c> sends): a 40-byte header — the magic <c>SZMQPAY1</c>, frame number
+/// (u64 LE, the message's pts), payload length (u64 LE), pattern key (u64 LE), XXH3-64 of the body (u64 LE) — then the
+/// body, byte <c>i</c> (counted from the start of the payload) = <c>(key × 31 + i) &amp; 0xff</c>. The body is written
+/// once per ring buffer; per message only the frame number changes, so generating payloads never bounds the send rate,
+/// and the message itself carries nothing extra to encode or decode. A payload shorter than the header carries the
+/// pattern only, and its message announces the XXH3 of the whole payload in the attribute below.</para>
 /// <para><b>Whole-payload checksum</b> (the attribute <c>savant-zmq/xxh3</c>, sent by <c>demo</c>): the XXH3 of the
 /// whole payload; it can only be checked in full, so <see cref="VerifyMode.Sample"/> hashes it too.</para>
 /// </remarks>
@@ -42,15 +42,14 @@ internal static class FramePayload
 {
     public const string ChecksumNamespace = "savant-zmq";
     public const string ChecksumName = "xxh3";
-    public const string BodyChecksumName = "xxh3-body";
-    public const int HeaderBytes = 32;
+    public const int HeaderBytes = 40;
+
+    /// <summary>"SZMQPAY1" as a little-endian u64: the first 8 bytes of a stamped payload.</summary>
+    public const ulong Magic = 0x3159_4150_514D_5A53;
     public const int Page = 4096;
 
     /// <summary>Adds an integer attribute holding the whole payload's XXH3 and returns the variant to update per message.</summary>
     public static IntegerAttributeValueVariant AddChecksumAttribute(VideoFrame frame) => AddAttribute(frame, ChecksumName);
-
-    /// <summary>Adds the attribute announcing a stamped payload's body checksum; returns the variant to update per message.</summary>
-    public static IntegerAttributeValueVariant AddBodyChecksumAttribute(VideoFrame frame) => AddAttribute(frame, BodyChecksumName);
 
     private static IntegerAttributeValueVariant AddAttribute(VideoFrame frame, string name)
     {
@@ -66,7 +65,7 @@ internal static class FramePayload
     private static byte Pattern(ulong key, long i) => (byte)((key * 31 + (ulong)i) & 0xff);
 
     /// <summary>Fills a ring buffer once: the pattern of <paramref name="key"/> and the header (frame number 0).
-    /// Returns the checksum to announce for every message sent from this buffer.</summary>
+    /// Returns the body's checksum (for a payload shorter than the header: the whole payload's, to announce).</summary>
     public static long FillStamped(Span<byte> buffer, ulong key)
     {
         Span<byte> ramp = stackalloc byte[512];
@@ -87,10 +86,11 @@ internal static class FramePayload
         }
 
         long body = Checksum(buffer[HeaderBytes..]);
-        BinaryPrimitives.WriteUInt64LittleEndian(buffer, 0);
-        BinaryPrimitives.WriteUInt64LittleEndian(buffer[8..], (ulong)buffer.Length);
-        BinaryPrimitives.WriteUInt64LittleEndian(buffer[16..], key);
-        BinaryPrimitives.WriteInt64LittleEndian(buffer[24..], body);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer, Magic);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer[8..], 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer[16..], (ulong)buffer.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer[24..], key);
+        BinaryPrimitives.WriteInt64LittleEndian(buffer[32..], body);
         return body;
     }
 
@@ -99,13 +99,23 @@ internal static class FramePayload
     {
         if (buffer.Length >= HeaderBytes)
         {
-            BinaryPrimitives.WriteInt64LittleEndian(buffer, frameNumber);
+            BinaryPrimitives.WriteInt64LittleEndian(buffer[8..], frameNumber);
         }
     }
 
-    /// <summary>Checks a payload against what its message announces.</summary>
-    /// <param name="message">The message (its attributes announce the checksum, its pts the frame number).</param>
-    /// <param name="payload">The first extra frame, or null when the message has none.</param>
+    /// <summary>Whether <paramref name="payload"/> starts with a stamp header.</summary>
+    public static bool IsStamped(ReadOnlySpan<byte> payload) =>
+        payload.Length >= HeaderBytes && BinaryPrimitives.ReadUInt64LittleEndian(payload) == Magic;
+
+    /// <summary>The frame number a stamped payload carries, or null for any other payload.</summary>
+    public static long? FrameNumber(ReadOnlySpan<byte> payload) =>
+        IsStamped(payload) ? BinaryPrimitives.ReadInt64LittleEndian(payload[8..]) : null;
+
+    /// <summary>Checks a payload: a stamped one against its header and the message's pts, one whose message announces
+    /// a whole-payload checksum against that; anything else is unverified.</summary>
+    /// <param name="message">The message (its pts is the frame number; its attributes may announce a checksum).</param>
+    /// <param name="payload">The first extra frame (empty when the message has none).</param>
+    /// <param name="hasPayload">Whether the message has an extra frame.</param>
     /// <param name="mode">How much to check.</param>
     public static PayloadCheck Verify(Message message, ReadOnlySpan<byte> payload, bool hasPayload, VerifyMode mode)
     {
@@ -114,36 +124,12 @@ internal static class FramePayload
             return PayloadCheck.Unverified;
         }
 
-        var frame = message.VideoFrame;
-        long? body = null, whole = null;
-        var attributes = frame.Attributes;
-        for (int i = 0; i < attributes.Count; i++) // indexed: the enumerator would allocate per message
+        if (IsStamped(payload))
         {
-            var a = attributes[i];
-            if (a.Namespace == ChecksumNamespace && a.Values.Count == 1 && a.Values[0].Integer is { } v)
-            {
-                if (a.Name == BodyChecksumName)
-                {
-                    body = v.Data;
-                }
-                else if (a.Name == ChecksumName)
-                {
-                    whole = v.Data;
-                }
-            }
+            return CheckStamped(payload, message.VideoFrame.Pts, mode) ? PayloadCheck.Verified : PayloadCheck.Corrupt;
         }
 
-        if (body is { } announced)
-        {
-            if (!hasPayload)
-            {
-                return PayloadCheck.Corrupt;
-            }
-
-            return CheckStamped(payload, frame.Pts, announced, mode) ? PayloadCheck.Verified : PayloadCheck.Corrupt;
-        }
-
-        if (whole is { } sum)
+        if (AnnouncedChecksum(message) is { } sum)
         {
             return hasPayload && Checksum(payload) == sum ? PayloadCheck.Verified : PayloadCheck.Corrupt;
         }
@@ -151,26 +137,20 @@ internal static class FramePayload
         return PayloadCheck.Unverified;
     }
 
-    private static bool CheckStamped(ReadOnlySpan<byte> payload, long pts, long announced, VerifyMode mode)
+    private static bool CheckStamped(ReadOnlySpan<byte> payload, long pts, VerifyMode mode)
     {
-        if (payload.Length < HeaderBytes)
-        {
-            return Checksum(payload) == announced;
-        }
-
-        if (BinaryPrimitives.ReadInt64LittleEndian(payload) != pts
-            || BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]) != (ulong)payload.Length
-            || BinaryPrimitives.ReadInt64LittleEndian(payload[24..]) != announced)
+        if (BinaryPrimitives.ReadInt64LittleEndian(payload[8..]) != pts
+            || BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]) != (ulong)payload.Length)
         {
             return false;
         }
 
         if (mode == VerifyMode.Full)
         {
-            return Checksum(payload[HeaderBytes..]) == announced;
+            return Checksum(payload[HeaderBytes..]) == BinaryPrimitives.ReadInt64LittleEndian(payload[32..]);
         }
 
-        ulong key = BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]);
+        ulong key = BinaryPrimitives.ReadUInt64LittleEndian(payload[24..]);
         if (payload.Length > HeaderBytes && payload[HeaderBytes] != Pattern(key, HeaderBytes))
         {
             return false;
@@ -187,26 +167,6 @@ internal static class FramePayload
         return payload.Length == HeaderBytes || payload[^1] == Pattern(key, payload.Length - 1);
     }
 
-    /// <summary>The frame number of a stamped payload's message (its pts), or null when the message announces none.</summary>
-    public static long? FrameNumber(Message message)
-    {
-        if (message.ContentCase != Message.ContentOneofCase.VideoFrame)
-        {
-            return null;
-        }
-
-        var attributes = message.VideoFrame.Attributes;
-        for (int i = 0; i < attributes.Count; i++)
-        {
-            if (attributes[i].Namespace == ChecksumNamespace && attributes[i].Name == BodyChecksumName)
-            {
-                return message.VideoFrame.Pts;
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>The whole-payload checksum a message announces, if any (the <c>demo</c> format).</summary>
     public static long? AnnouncedChecksum(Message message)
     {
@@ -215,8 +175,10 @@ internal static class FramePayload
             return null;
         }
 
-        foreach (var a in message.VideoFrame.Attributes)
+        var attributes = message.VideoFrame.Attributes;
+        for (int i = 0; i < attributes.Count; i++) // indexed: the enumerator would allocate per message
         {
+            var a = attributes[i];
             if (a.Namespace == ChecksumNamespace && a.Name == ChecksumName && a.Values.Count == 1 && a.Values[0].Integer is { } v)
             {
                 return v.Data;

@@ -127,7 +127,9 @@ internal static class RecvCommand
 
                 lastMessageTicks = clock.ElapsedTicks; // the rate runs from the first to the last message, not to an idle stop
                 var msg = m.Message;
-                streams.Observe(msg.SystemId, msg.SequenceKey, msg.SeqId, msg.IsEndOfStream, FramePayload.FrameNumber(msg));
+                bool hasPayload = m.DataCount > 0;
+                var payload = hasPayload ? m.Data[0].Span : default;
+                streams.Observe(msg.SystemId, msg.SequenceKey, msg.SeqId, msg.IsEndOfStream, FramePayload.FrameNumber(payload));
                 if (msg.IsEndOfStream)
                 {
                     eosCount++;
@@ -136,8 +138,7 @@ internal static class RecvCommand
                 {
                     messages++;
                     bytes += m.Data.TotalLength;
-                    bool hasPayload = m.DataCount > 0;
-                    check = FramePayload.Verify(msg, hasPayload ? m.Data[0].Span : default, hasPayload, verify);
+                    check = FramePayload.Verify(msg, payload, hasPayload, verify);
                     switch (check)
                     {
                         case PayloadCheck.Verified:

@@ -81,7 +81,8 @@ internal static class SendCommand
         var config = builder.Build();
         using var writer = Writer.Open(config);
         var message = FramePayload.NewVideoFrame(source, width, height);
-        var checksum = FramePayload.AddBodyChecksumAttribute(message.VideoFrame);
+        // A stamped payload describes itself; only one too short for the stamp has its checksum announced in the message.
+        var checksum = payloadSize is > 0 and < FramePayload.HeaderBytes ? FramePayload.AddChecksumAttribute(message.VideoFrame) : null;
         int ring = tuning.Ring;
         // Each ring buffer is filled once; per message only its frame number is stamped into the header.
         var buffers = new (byte[] Data, ZmqSendTracker Tracker, long Sum)[ring];
@@ -115,7 +116,11 @@ internal static class SendCommand
             }
 
             FramePayload.Stamp(data, i);
-            checksum.Data = sum;
+            if (checksum is not null)
+            {
+                checksum.Data = sum;
+            }
+
             message.VideoFrame.Pts = i;
             var result = payloadSize == 0 ? writer.SendMessage(topic, message) : writer.SendMessage(topic, message, data, tracker);
             counts[result.Kind] = counts.GetValueOrDefault(result.Kind) + 1;

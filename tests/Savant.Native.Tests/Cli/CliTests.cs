@@ -133,15 +133,16 @@ public sealed class CliTests
         Assert.That(summary.GetProperty("stopped_by").GetString(), Is.EqualTo("eos"));
     }
 
-    [TestCase("full", 3, 0)]
-    [TestCase("sample", 3, 0)]
-    [TestCase("none", 0, 3)]
-    public void Recv_verify_modes_count_verified_and_unverified(string verify, long verified, long unverified)
+    [TestCase("full", 20000, 3, 0)]
+    [TestCase("sample", 20000, 3, 0)]
+    [TestCase("none", 20000, 0, 3)]
+    [TestCase("sample", 20, 3, 0)] // shorter than the stamp: the message announces the payload's checksum
+    public void Recv_verify_modes_count_verified_and_unverified(string verify, int size, long verified, long unverified)
     {
         string dir = Path.Combine(Path.GetTempPath(), $"savant-zmq-cli-v-{Environment.ProcessId}");
-        string endpoint = $"ipc://{dir}/{verify}";
+        string endpoint = $"ipc://{dir}/{verify}-{size}";
         using var recv = ChildProcess.StartCli("recv", "--url", $"router+bind:{endpoint}", "--json", "--quiet", "--idle", "20", "--verify", verify);
-        var (exit, _, sendErr) = Cli("send", "--url", $"dealer+connect:{endpoint}", "--count", "3", "--size", "20000", "--eos", "--json", "--quiet");
+        var (exit, _, sendErr) = Cli("send", "--url", $"dealer+connect:{endpoint}", "--count", "3", "--size", size.ToString(System.Globalization.CultureInfo.InvariantCulture), "--eos", "--json", "--quiet");
         Assert.That(exit, Is.EqualTo(0), sendErr);
         Assert.That(recv.Wait(Timeout), Is.EqualTo(0), recv.Stderr);
         var summary = LastJson(recv.Stdout);
@@ -181,19 +182,30 @@ public sealed class CliTests
         }
     }
 
-    private static (Message, byte[]?) Frame(string system, ulong seq, long pts = 0, long? bodyChecksum = null)
+    /// <summary>A VideoFrame message with a 64-byte payload: zeros (no stamp: unverified), a stamp whose length field
+    /// is wrong (<paramref name="badStamp"/>), or zeros with a wrong whole-payload checksum announced
+    /// (<paramref name="wrongChecksum"/>).</summary>
+    private static (Message, byte[]?) Frame(string system, ulong seq, long pts = 0, bool badStamp = false, bool wrongChecksum = false)
     {
         var message = Message.CreateVideoFrame(new VideoFrame { SourceId = "cam-1", Uuid = Guid.NewGuid().ToString(), Width = 1, Height = 1, Pts = pts, None = new NoneFrame() });
-        if (bodyChecksum is { } sum)
+        byte[] payload = new byte[64];
+        if (badStamp)
         {
-            var attribute = new global::Savant.Native.Savant.Protocol.Attribute { Namespace = "savant-zmq", Name = "xxh3-body", IsPersistent = true };
-            attribute.Values.Add(new AttributeValue { Integer = new IntegerAttributeValueVariant { Data = sum } });
+            "SZMQPAY1"u8.CopyTo(payload);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(8), pts);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(16), 63); // the length is 64
+        }
+
+        if (wrongChecksum)
+        {
+            var attribute = new global::Savant.Native.Savant.Protocol.Attribute { Namespace = "savant-zmq", Name = "xxh3", IsPersistent = true };
+            attribute.Values.Add(new AttributeValue { Integer = new IntegerAttributeValueVariant { Data = 12345 } });
             message.VideoFrame.Attributes.Add(attribute);
         }
 
         message.SystemId = system;
         message.SeqId = seq;
-        return (message, new byte[64]);
+        return (message, payload);
     }
 
     private static (Message, byte[]?) Eos(string system, ulong seq)
@@ -243,12 +255,14 @@ public sealed class CliTests
         Assert.That(summary.GetProperty("unverified").GetInt64(), Is.EqualTo(3));
     }
 
-    [TestCase("full")]
-    [TestCase("sample")]
-    public void Recv_exits_1_on_a_corrupt_payload(string verify)
+    [TestCase("full", true)]
+    [TestCase("sample", true)]
+    [TestCase("full", false)]
+    [TestCase("sample", false)]
+    public void Recv_exits_1_on_a_corrupt_payload(string verify, bool badStamp)
     {
-        // The message announces a stamped payload, but the 64 bytes are zeros (wrong length field and checksum).
-        var (exit, summary) = RecvCrafted("corrupt-" + verify, verify, Frame("w1", 1, bodyChecksum: 12345), Eos("w1", 2));
+        // A stamped payload whose header is wrong, or a payload whose announced checksum does not match.
+        var (exit, summary) = RecvCrafted($"corrupt-{verify}-{badStamp}", verify, Frame("w1", 1, badStamp: badStamp, wrongChecksum: !badStamp), Eos("w1", 2));
         Assert.That(exit, Is.EqualTo(1), summary.ToString());
         Assert.That(summary.GetProperty("corrupt").GetInt64(), Is.EqualTo(1));
         Assert.That(summary.GetProperty("verified").GetInt64(), Is.Zero);
