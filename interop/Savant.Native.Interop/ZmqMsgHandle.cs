@@ -16,8 +16,9 @@ internal sealed unsafe class ZmqMsgHandle : SafeHandle
 
     private int _inUse;
 
-    public ZmqMsgHandle() : base(IntPtr.Zero, ownsHandle: true)
+    public ZmqMsgHandle(bool recyclesOwner = false) : base(IntPtr.Zero, ownsHandle: true)
     {
+        RecyclesOwner = recyclesOwner;
         var msg = (ZmqMsg*)NativeMemory.AlignedAlloc((nuint)sizeof(ZmqMsg), 8);
         Libzmq.MsgInit(msg);
         SetHandle((nint)msg);
@@ -29,14 +30,25 @@ internal sealed unsafe class ZmqMsgHandle : SafeHandle
     /// <summary>The message; valid while this handle is not released.</summary>
     public ZmqMsg* Msg => (ZmqMsg*)handle;
 
-    /// <summary>Records whether the owning frame is rented (true) or back in its pool (false).</summary>
-    internal void MarkInUse(bool inUse)
+    /// <summary>Whether this handle stays with one owner object that is recycled with it (the owner's pooled mode),
+    /// rather than going back to a pool of bare handles when its owner is disposed.</summary>
+    internal bool RecyclesOwner { get; }
+
+    /// <summary>Whether the owner currently has this handle rented.</summary>
+    internal bool IsInUse => Volatile.Read(ref _inUse) != 0;
+
+    /// <summary>Records whether the owner is rented (true) or back in its pool (false).</summary>
+    /// <returns>True when the state changed (false: it already was <paramref name="inUse"/>).</returns>
+    internal bool MarkInUse(bool inUse)
     {
         int now = inUse ? 1 : 0;
         if (Interlocked.Exchange(ref _inUse, now) != now)
         {
             Interlocked.Add(ref InUse, inUse ? 1 : -1);
+            return true;
         }
+
+        return false;
     }
 
     protected override bool ReleaseHandle()

@@ -329,6 +329,10 @@ public sealed class WorkerOptions
     public string NetMqPool { get; set; } = "gc";
     public string Api { get; set; } = "blocking";
 
+    /// <summary>Received views: <c>checked</c> (the library's default: a view kept after dispose throws) or
+    /// <c>pooled</c> (recycled objects, 0 B per frame).</summary>
+    public string Views { get; set; } = "checked";
+
     /// <summary>Savant socket pair: <c>dealer-router</c> (default), <c>pub-sub</c> or <c>req-rep</c> (writer type - reader type).</summary>
     public string Pattern { get; set; } = "dealer-router";
     public double Rate { get; set; }
@@ -364,6 +368,14 @@ public sealed class WorkerOptions
                 case "--mallopt": o.Mallopt = Next(); break;
                 case "--netmq-pool": o.NetMqPool = Next(); break;
                 case "--api": o.Api = Next(); break;
+                case "--views":
+                    o.Views = Next();
+                    if (o.Views is not ("pooled" or "checked"))
+                    {
+                        throw new ArgumentException("--views takes checked or pooled");
+                    }
+
+                    break;
                 case "--pattern": o.Pattern = Next(); break;
                 case "--rate": o.Rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--warmup-ms": o.WarmupMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;

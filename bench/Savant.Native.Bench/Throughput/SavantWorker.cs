@@ -240,7 +240,8 @@ public static class SavantWorker
     {
         bool pubSub = o.Pattern == "pub-sub";
         var builder = new ReaderConfigBuilder(Url(o, SocketTypes(o.Pattern).Reader, o.IsBind(readerDefault: true)))
-            .WithReceiveTimeout(Math.Min(o.TimeoutMs, 1000));
+            .WithReceiveTimeout(Math.Min(o.TimeoutMs, 1000))
+            .WithPooledViews(o.Views == "pooled");
         if (o.Hwm is int hwm)
         {
             builder = builder.WithReceiveHighWatermark(hwm);

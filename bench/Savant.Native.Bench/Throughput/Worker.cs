@@ -18,7 +18,7 @@ public static class Worker
             Console.Error.WriteLine("usage: worker --system raw|savant|netmq|sleap --role writer|reader --endpoint URL [--bind|--connect]\n" +
                 "              [--size BYTES] [--count N] [--mode copy|zerocopy|zerocopy-all|owned] [--ring K]\n" +
                 "              [--verify none|sample|full] [--timeout-ms T] [--hwm N] [--topic T] [--preset default|video]\n" +
-                "              [--mallopt auto|off] [--netmq-pool gc|buffer] [--api blocking|nonblocking|async] [--rate MSGS_PER_S] [--warmup-ms MS] [--json]\n" +
+                "              [--mallopt auto|off] [--netmq-pool gc|buffer] [--api blocking|nonblocking|async] [--views checked|pooled] [--rate MSGS_PER_S] [--warmup-ms MS] [--json]\n" +
                 "              [--pattern dealer-router|pub-sub|req-rep]   (savant: socket pair; the reader binds)\n" +
                 "              [--lead-in-ms MS]   (sleap writer: uncounted warm-up arrays for MS ms at --rate before message 0)\n" +
                 "       worker --inproc-pair --system raw|netmq|savant --endpoint inproc://NAME [same options]");

@@ -161,10 +161,8 @@ internal static class SendCommand
 
         double seconds = clock.Elapsed.TotalSeconds;
         cost.Stop();
-        foreach (var (_, tracker, _) in buffers)
-        {
-            tracker.Wait(TimeSpan.FromSeconds(5));
-        }
+        string systemId = writer.SystemId ?? string.Empty;
+        var flush = writer.Shutdown(); // waits (flush timeout) for libzmq to hand over what it still holds
 
         var summary = new RunSummary("send")
         {
@@ -172,9 +170,11 @@ internal static class SendCommand
             Bytes = sent * payloadSize,
             Seconds = seconds,
         };
-        // A writer cannot know what its reader lost: "lost" is left out; "failed" counts messages libzmq never took.
-        summary.Add("url", url).Add("system_id", writer.SystemId ?? string.Empty).Add("payload_bytes", payloadSize)
-            .Add("sent", sent).Add("failed", failed).Add("resent", resent).Add("ring", ring);
+        // A writer cannot know what its reader lost: "lost" is left out; "failed" counts messages libzmq never took,
+        // "undelivered" accepted ones libzmq still held when the shutdown flush timed out.
+        summary.Add("url", url).Add("system_id", systemId).Add("payload_bytes", payloadSize)
+            .Add("sent", sent).Add("failed", failed).Add("resent", resent).Add("ring", ring)
+            .Add("undelivered", flush.Undelivered).Add("unconfirmed_copied", flush.UnconfirmedCopied);
         foreach (var (kind, n) in counts.OrderBy(kv => kv.Key))
         {
             summary.Add(Snake(kind.ToString()), n);
@@ -188,7 +188,7 @@ internal static class SendCommand
         cost.AddTo(summary, sent);
         summary.Print(mode);
         bool eosOk = eosResult is null || eosResult.Value.Kind is WriterResultKind.Success or WriterResultKind.Ack;
-        return failed == 0 && eosOk ? 0 : 1;
+        return failed == 0 && eosOk && flush.Undelivered == 0 ? 0 : 1;
     }
 
     private static void Report(OutputMode mode, long index, WriterResult result)

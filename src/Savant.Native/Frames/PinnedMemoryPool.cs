@@ -11,7 +11,9 @@ namespace Savant.Native.Frames;
 /// </summary>
 /// <remarks>
 /// <para>Rented blocks are <see cref="IMemoryOwner{T}"/>s whose <c>Dispose</c> returns the buffer to the pool; once
-/// disposed the memory no longer belongs to the caller. Pass a block to
+/// disposed the memory no longer belongs to the caller, and every view taken from it (<c>Memory</c>, its <c>Span</c>,
+/// <c>Pin</c>) throws <see cref="ObjectDisposedException"/>, also after the buffer was rented again: each rent is a
+/// fresh 24-byte lease over the pooled buffer. Pass a block to
 /// <see cref="Sockets.ZmqSocket.TrySendZeroCopy(IMemoryOwner{byte}, int, Sockets.ZmqSendFlags)"/> and the library
 /// disposes it when libzmq is done with it.</para>
 /// <para>Buffers are grouped by size class (powers of two up to 1 MiB, then multiples of 1 MiB), and each class
@@ -24,6 +26,7 @@ public sealed class PinnedMemoryPool : MemoryPool<byte>
     private readonly Dictionary<int, BoundedPool<Block>> _buckets = new();
     private readonly Lock _bucketsLock = new();
     private readonly int _maxRetained;
+    private readonly bool _pooledViews;
     private int _disposed;
     private long _allocatedBytes;
 
@@ -31,10 +34,16 @@ public sealed class PinnedMemoryPool : MemoryPool<byte>
     public static new PinnedMemoryPool Shared { get; } = new(32);
 
     /// <summary>Creates a pool retaining up to <paramref name="maxRetainedPerSize"/> free buffers per size class.</summary>
-    public PinnedMemoryPool(int maxRetainedPerSize = 32)
+    /// <param name="maxRetainedPerSize">Free buffers kept per size class.</param>
+    /// <param name="pooledViews">False (default): each <see cref="Rent"/> is a fresh 24-byte lease, and memory kept
+    /// after its <c>Dispose</c> throws. True: <see cref="Rent"/> hands out the pooled buffer object itself (0 bytes per
+    /// rent), and memory kept after <c>Dispose</c> silently sees the buffer's next user; the caller guarantees it keeps
+    /// none.</param>
+    public PinnedMemoryPool(int maxRetainedPerSize = 32, bool pooledViews = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRetainedPerSize);
         _maxRetained = maxRetainedPerSize;
+        _pooledViews = pooledViews;
     }
 
     /// <summary>How many free buffers each size class keeps.</summary>
@@ -48,7 +57,13 @@ public sealed class PinnedMemoryPool : MemoryPool<byte>
 
     /// <summary>Rents a pinned buffer of at least <paramref name="minBufferSize"/> bytes (-1: 4 KiB). Its
     /// <see cref="IMemoryOwner{T}.Memory"/> is exactly the requested size; dispose it to return it.</summary>
-    public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+    public override IMemoryOwner<byte> Rent(int minBufferSize = -1) => _pooledViews ? RentBlock(minBufferSize) : new Lease(RentBlock(minBufferSize));
+
+    /// <summary>Rents the pooled block itself, without a lease: for the library's own send paths, which hand the block to
+    /// libzmq (whose release disposes it) and never expose its memory.</summary>
+    internal IMemoryOwner<byte> RentUnchecked(int minBufferSize) => RentBlock(minBufferSize);
+
+    private Block RentBlock(int minBufferSize)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (minBufferSize == -1)
@@ -119,6 +134,8 @@ public sealed class PinnedMemoryPool : MemoryPool<byte>
             _array = GC.AllocateUninitializedArray<byte>(capacity, pinned: true);
         }
 
+        public int Length => _length;
+
         public void Open(int length)
         {
             _length = length;
@@ -135,6 +152,7 @@ public sealed class PinnedMemoryPool : MemoryPool<byte>
 
         public override MemoryHandle Pin(int elementIndex = 0)
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _rented) == 0, this);
             ArgumentOutOfRangeException.ThrowIfNegative(elementIndex);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(elementIndex, _length);
             return new MemoryHandle((byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array)) + elementIndex);
@@ -154,6 +172,33 @@ public sealed class PinnedMemoryPool : MemoryPool<byte>
             if (Volatile.Read(ref _pool._disposed) == 0)
             {
                 _bucket.TryReturn(this);
+            }
+        }
+    }
+
+    /// <summary>One rent of a <see cref="Block"/>: dies for good on <see cref="Dispose(bool)"/>, so a view kept after
+    /// that throws instead of reading the buffer's next user.</summary>
+    private sealed class Lease(Block block) : MemoryManager<byte>
+    {
+        private Block? _block = block;
+
+        private Block Live => _block ?? throw new ObjectDisposedException(nameof(PinnedMemoryPool), "The buffer was returned to its pool.");
+
+        public override Memory<byte> Memory => CreateMemory(Live.Length);
+
+        public override Span<byte> GetSpan() => Live.GetSpan();
+
+        public override MemoryHandle Pin(int elementIndex = 0) => Live.Pin(elementIndex);
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (Interlocked.Exchange(ref _block, null) is { } block)
+            {
+                ((IDisposable)block).Dispose();
             }
         }
     }

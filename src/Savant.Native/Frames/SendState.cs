@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Savant.Native.Interop;
 
 namespace Savant.Native.Frames;
 
@@ -17,6 +18,8 @@ internal sealed unsafe class SendState
 
     private GCHandle _self;
     private MemoryHandle _pin;
+    private ZmqMsgHandle? _keep;
+    private void* _slice;
     private IMemoryOwner<byte>? _owner;
     private ZmqSendTracker? _tracker;
     private bool _disposeOwner;
@@ -40,7 +43,7 @@ internal sealed unsafe class SendState
     public nint Hint => GCHandle.ToIntPtr(_self);
 
     /// <summary>The pinned address of the payload.</summary>
-    public void* Pointer => _pin.Pointer;
+    public void* Pointer => _keep is null ? _pin.Pointer : _slice;
 
     public static SendState Rent(ReadOnlyMemory<byte> data, IMemoryOwner<byte>? owner, ZmqSendTracker? tracker)
     {
@@ -48,6 +51,19 @@ internal sealed unsafe class SendState
         state._pin = data.Pin();
         state._owner = owner;
         state._disposeOwner = owner is not null;
+        state._tracker = tracker;
+        tracker?.AddPending();
+        Interlocked.Increment(ref s_pending);
+        return state;
+    }
+
+    /// <summary>A send of a slice of a received frame: <paramref name="keep"/> is a reference-counted copy of the frame's
+    /// message that keeps <paramref name="pointer"/> valid; the release closes it. No owner: the frame stays the caller's.</summary>
+    public static SendState RentForSlice(ZmqMsgHandle keep, byte* pointer, ZmqSendTracker? tracker)
+    {
+        var state = s_pool.TryRent() ?? new SendState();
+        state._keep = keep;
+        state._slice = pointer;
         state._tracker = tracker;
         tracker?.AddPending();
         Interlocked.Increment(ref s_pending);
@@ -87,8 +103,16 @@ internal sealed unsafe class SendState
         var owner = _owner;
         var tracker = _tracker;
         bool disposeOwner = _disposeOwner;
+        var keep = _keep;
         _pin.Dispose();
         _pin = default;
+        _keep = null;
+        _slice = null;
+        if (keep is not null)
+        {
+            MsgHandlePool.Return(keep, threadCache: false);
+        }
+
         _owner = null;
         _tracker = null;
         _disposeOwner = false;

@@ -11,35 +11,58 @@ namespace Savant.Native.Frames;
 /// </summary>
 /// <remarks>
 /// <para><b>Ownership.</b> Whoever receives or rents a frame disposes it exactly once. <see cref="Dispose()"/> closes the
-/// message (<c>zmq_msg_close</c>, which frees libzmq's buffer or releases a zero-copy sender's buffer) and returns the
-/// frame object to a shared pool. After that, every <see cref="Span"/> or <see cref="Memory{T}"/> taken from the frame is
-/// invalid: the memory belongs to libzmq again. Reading it is a use-after-free, and the frame object may already serve
-/// another message. Copy what must outlive the frame.</para>
-/// <para>A frame that is never disposed is reclaimed by the finalizer of its native handle.</para>
-/// <para>Frames are not thread-safe.</para>
+/// message (<c>zmq_msg_close</c>, which frees libzmq's buffer or releases a zero-copy sender's buffer).</para>
+/// <para><b>Views fail loudly.</b> A frame object serves one message only: the native <c>zmq_msg_t</c> behind it is
+/// recycled, the frame object is not. So every view taken from it (<see cref="MemoryManager{T}.Memory"/> and slices of
+/// it, <see cref="Span"/>, <see cref="Pin"/>) throws <see cref="ObjectDisposedException"/> once the frame is disposed,
+/// however many messages the process receives afterwards. This costs one 24-byte object per received frame. A socket
+/// with <see cref="Sockets.ZmqSocket.PooledReceiveViews"/> recycles frame objects too (0 bytes per frame); then a view
+/// kept after its frame was disposed silently reads a later message, and keeping none is the caller's guarantee.</para>
+/// <para><b>Forwarding.</b> Sending memory that belongs to a frame (<see cref="Sockets.ZmqSocket.TrySendZeroCopy(ReadOnlyMemory{byte}, ZmqSendTracker?, Sockets.ZmqSendFlags)"/>,
+/// the Savant writers' extra frames, SLEAP <c>SendArray</c>) shares libzmq's buffer by reference count
+/// (<c>zmq_msg_copy</c>): no byte is copied, and the frame may be disposed right after the send returns.</para>
+/// <para>A <see cref="Pin"/> keeps the bytes alive until the handle is disposed, even if the frame is disposed first.</para>
+/// <para>A frame that is never disposed is reclaimed by the finalizer of its native handle. Frames are not thread-safe.</para>
 /// </remarks>
 public sealed unsafe class ZmqFrame : MemoryManager<byte>, IDisposable
 {
-    private static readonly BoundedPool<ZmqFrame> s_pool = new(1024);
+    private static readonly BoundedPool<ZmqFrame> s_recycled = new(1024);
 
-    private readonly ZmqMsgHandle _handle;
-    private int _inUse;
+    // The only field: keeps a checked frame at 24 bytes. Null once a checked frame is disposed; a recycled frame keeps
+    // its handle for life and uses the handle's in-use mark instead.
+    private ZmqMsgHandle? _handle;
 
-    private ZmqFrame()
+    private ZmqFrame(ZmqMsgHandle handle)
     {
-        _handle = new ZmqMsgHandle();
+        _handle = handle;
     }
 
     internal static int InUseCount => Volatile.Read(ref ZmqMsgHandle.InUse);
 
-    /// <summary>Rents an empty frame (length 0) from the shared pool.</summary>
-    public static ZmqFrame Rent()
+    /// <summary>Rents an empty frame (length 0). Views of it fail loudly after <see cref="Dispose()"/>.</summary>
+    public static ZmqFrame Rent() => new(MsgHandlePool.Rent());
+
+    /// <summary>Rents an empty frame; <paramref name="recycled"/> takes a frame object from the shared pool (pooled
+    /// views: the caller guarantees that no view outlives the frame).</summary>
+    internal static ZmqFrame Rent(bool recycled)
     {
-        var frame = ThreadCache<ZmqFrame>.TryPop() ?? s_pool.TryRent() ?? new ZmqFrame();
-        frame._inUse = 1;
-        frame._handle.MarkInUse(true);
+        if (!recycled)
+        {
+            return Rent();
+        }
+
+        var frame = ThreadCache<ZmqFrame>.TryPop() ?? s_recycled.TryRent() ?? new ZmqFrame(new ZmqMsgHandle(recyclesOwner: true));
+        frame._handle!.MarkInUse(true);
         return frame;
     }
+
+    /// <summary>A new frame sharing this frame's content by reference count (<c>zmq_msg_copy</c>): no byte is copied
+    /// (libzmq copies messages of 33 bytes or fewer, which it keeps inline). Each frame is disposed on its own; the
+    /// buffer is released when both are. Writing through one frame's <see cref="Span"/> changes what the other sees.</summary>
+    public ZmqFrame ShareContent() => new(MsgHandlePool.RentCopyOf(Msg));
+
+    /// <summary>Whether this frame object is recycled on <see cref="Dispose()"/> (pooled views).</summary>
+    internal bool IsRecycled => _handle?.RecyclesOwner == true;
 
     /// <summary>Rents a frame with a libzmq-allocated buffer of <paramref name="size"/> bytes (<c>zmq_msg_init_size</c>),
     /// to be filled through <see cref="Span"/> and sent without a further copy.</summary>
@@ -73,14 +96,18 @@ public sealed unsafe class ZmqFrame : MemoryManager<byte>, IDisposable
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            if (_inUse == 0)
+            var handle = _handle;
+            if (handle is null || !handle.IsInUse)
             {
                 ThrowDisposed();
             }
 
-            return _handle.Msg;
+            return handle.Msg;
         }
     }
+
+    /// <summary>Whether the frame was disposed (a recycled frame reports false again once it is rented anew).</summary>
+    public bool IsDisposed => _handle is not { IsInUse: true };
 
     /// <summary>Number of bytes in the frame.</summary>
     public int Length => (int)Libzmq.MsgSize(Msg);
@@ -116,15 +143,17 @@ public sealed unsafe class ZmqFrame : MemoryManager<byte>, IDisposable
     /// <inheritdoc/>
     public override Span<byte> GetSpan() => Span;
 
-    /// <summary>Returns a handle to the frame's bytes. Native memory never moves, so nothing is pinned;
-    /// the pointer is valid until the frame is disposed.</summary>
+    /// <summary>Returns a handle to the frame's bytes. Native memory never moves; the handle holds a reference-counted
+    /// copy of the message, so the pointer stays valid until the handle is disposed, even if the frame is disposed first.</summary>
+    /// <exception cref="ObjectDisposedException">The frame was disposed.</exception>
     public override MemoryHandle Pin(int elementIndex = 0)
     {
         var msg = Msg;
         int length = (int)Libzmq.MsgSize(msg);
         ArgumentOutOfRangeException.ThrowIfNegative(elementIndex);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(elementIndex, length);
-        return new MemoryHandle(Libzmq.MsgData(msg) + elementIndex);
+        var keeper = new PinKeeper(MsgHandlePool.RentCopyOf(msg));
+        return new MemoryHandle((byte*)Libzmq.MsgData(keeper.Msg) + elementIndex, default, keeper);
     }
 
     /// <inheritdoc/>
@@ -132,22 +161,38 @@ public sealed unsafe class ZmqFrame : MemoryManager<byte>, IDisposable
     {
     }
 
-    /// <summary>Closes the message (releasing libzmq's buffer) and returns the frame to the pool.
-    /// A second call is harmless as long as the frame was not rented again in between.</summary>
+    /// <summary>Closes the message (releasing libzmq's buffer). Every view taken from the frame is invalid afterwards and
+    /// throws <see cref="ObjectDisposedException"/> (unless the frame came from a socket with pooled views). Idempotent.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _inUse, 0) == 0)
+        var handle = _handle;
+        if (handle is null)
         {
             return;
         }
 
-        _handle.MarkInUse(false);
-        var msg = _handle.Msg;
-        Libzmq.MsgClose(msg);
-        Libzmq.MsgInit(msg);
-        if (!ThreadCache<ZmqFrame>.TryPush(this) && !s_pool.TryReturn(this))
+        if (handle.RecyclesOwner)
         {
-            _handle.Dispose();
+            if (!handle.MarkInUse(false))
+            {
+                return;
+            }
+
+            var msg = handle.Msg;
+            Libzmq.MsgClose(msg);
+            Libzmq.MsgInit(msg);
+            if (!ThreadCache<ZmqFrame>.TryPush(this) && !s_recycled.TryReturn(this))
+            {
+                _handle = null;
+                handle.Dispose();
+            }
+
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _handle, null, handle) == handle)
+        {
+            MsgHandlePool.Return(handle);
         }
     }
 
@@ -155,5 +200,24 @@ public sealed unsafe class ZmqFrame : MemoryManager<byte>, IDisposable
     protected override void Dispose(bool disposing) => Dispose();
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(ZmqFrame), "The frame was disposed; its memory belongs to libzmq again.");
+    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(ZmqFrame), "The frame was disposed; its memory belongs to libzmq again. Copy (ToArray) or share (ShareContent) what must outlive it.");
+
+    /// <summary>What a <see cref="Pin"/> handle unpins: the reference-counted copy that keeps the bytes alive.</summary>
+    private sealed class PinKeeper(ZmqMsgHandle copy) : IPinnable
+    {
+        private ZmqMsgHandle? _copy = copy;
+
+        public ZmqMsg* Msg => _copy!.Msg;
+
+        public MemoryHandle Pin(int elementIndex) => throw new NotSupportedException();
+
+        public void Unpin()
+        {
+            var copy = Interlocked.Exchange(ref _copy, null);
+            if (copy is not null)
+            {
+                MsgHandlePool.Return(copy, threadCache: false);
+            }
+        }
+    }
 }

@@ -21,10 +21,12 @@ public sealed class ReaderConfigBuilder
         public SetOnce<int> ReceiveHwm;
         public SetOnce<TopicPrefixSpec> Prefix;
         public SetOnce<int> RoutingCacheSize;
+        public SetOnce<int> RoutingTopicsSize;
         public SetOnce<uint?> FixIpc;
         public SetOnce<int> BlacklistSize;
         public SetOnce<int> BlacklistTtlSeconds;
         public SetOnce<SavantCurve?> Curve;
+        public SetOnce<bool> PooledViews;
     }
 
     /// <summary>Creates a builder for <paramref name="url"/>.</summary>
@@ -47,15 +49,26 @@ public sealed class ReaderConfigBuilder
             ReceiveHwm = new("receive_hwm", 50),
             Prefix = new("topic_prefix_spec", TopicPrefixSpec.None),
             RoutingCacheSize = new("routing_cache_size", 512),
+            RoutingTopicsSize = new("routing_topics_size", ReaderConfig.DefaultRoutingTopicsSize),
             FixIpc = new("fix_ipc_permissions", 0x1FF),
             BlacklistSize = new("source_blacklist_size", 1024),
             BlacklistTtlSeconds = new("source_blacklist_ttl", 10),
             Curve = new("curve", null),
+            PooledViews = new("pooled_views", false),
         };
     }
 
     /// <summary>Creates a builder without endpoint; <see cref="WithMapConfig"/> must then supply <c>url</c>.</summary>
     public static ReaderConfigBuilder Empty() => new();
+
+    /// <summary>
+    /// Recycles received frames and <see cref="ReaderResultMessage"/> objects (default false). Receiving then allocates
+    /// no view objects (0 bytes per message beyond the envelope decode), and the caller guarantees that no result and no
+    /// view taken from one (<c>TopicBytes</c>, <c>RoutingId</c>, <c>Data</c>, their frames and memory) is used after the
+    /// result is disposed: a kept one silently reads a later message. Left false, such use throws
+    /// <see cref="ObjectDisposedException"/>, for one 24-byte object per received frame and one per result.
+    /// </summary>
+    public ReaderConfigBuilder WithPooledViews(bool pooled = true) => Change((ref State s) => s.PooledViews.Set(pooled));
 
     private static void ApplyUrl(ref State s, string url)
     {
@@ -135,6 +148,14 @@ public sealed class ReaderConfigBuilder
         return Change((ref State s) => s.RoutingCacheSize.Set(entries));
     }
 
+    /// <summary>Sets how many topics a router reader remembers the current routing id of (≥ 1; default 8192). An
+    /// extension that bounds the reader's memory; see <see cref="ReaderConfig.RoutingTopicsSize"/>.</summary>
+    public ReaderConfigBuilder WithRoutingTopicsSize(int topics)
+    {
+        ConfigRules.Positive(topics, "routing_topics_size");
+        return Change((ref State s) => s.RoutingTopicsSize.Set(topics));
+    }
+
     /// <summary>Sets the mode applied to a bound IPC socket file (e.g. <c>0b111_101_101</c> for 0o755); null disables
     /// the chmod. Only allowed when binding; reading the bind flag here fixes it.</summary>
     /// <exception cref="InvalidOperationException">The builder connects, or the option is already set.</exception>
@@ -195,8 +216,8 @@ public sealed class ReaderConfigBuilder
 
     /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>receive_timeout</c>, <c>receive_hwm</c>,
     /// <c>topic_prefix_spec</c>, <c>routing_ids_cache_size</c>, <c>fix_ipc_permissions</c> (octal),
-    /// <c>source_blacklist_size</c>, <c>source_blacklist_ttl</c>, and the CURVE extension keys of
-    /// <see cref="CurveMapKeys"/>. All or nothing: on error the builder is unchanged.</summary>
+    /// <c>source_blacklist_size</c>, <c>source_blacklist_ttl</c>, the extension key <c>routing_topics_size</c>, and the
+    /// CURVE extension keys of <see cref="CurveMapKeys"/>. All or nothing: on error the builder is unchanged.</summary>
     public ReaderConfigBuilder WithMapConfig(IReadOnlyDictionary<string, string> map)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -231,6 +252,9 @@ public sealed class ReaderConfigBuilder
                         break;
                     case "routing_ids_cache_size":
                         WithRoutingCacheSize(ConfigRules.ParseInt(key, value));
+                        break;
+                    case "routing_topics_size":
+                        WithRoutingTopicsSize(ConfigRules.ParseInt(key, value));
                         break;
                     case "fix_ipc_permissions":
                         WithFixIpcPermissions(ConfigRules.ParseOctal(key, value));
@@ -280,10 +304,12 @@ public sealed class ReaderConfigBuilder
             ReceiveHighWatermark = s.ReceiveHwm.Get(),
             TopicPrefixSpec = s.Prefix.Get(),
             RoutingCacheSize = s.RoutingCacheSize.Get(),
+            RoutingTopicsSize = s.RoutingTopicsSize.Get(),
             FixIpcPermissions = s.FixIpc.Get(),
             SourceBlacklistSize = s.BlacklistSize.Get(),
             SourceBlacklistTtl = TimeSpan.FromSeconds(s.BlacklistTtlSeconds.Get()),
             Curve = s.Curve.Get(),
+            PooledViews = s.PooledViews.Get(),
         };
         config.Curve?.CheckRole(config.Bind);
         _s = s;
@@ -314,6 +340,7 @@ public sealed class WriterConfigBuilder
         public SetOnce<int> ReceiveHwm;
         public SetOnce<uint?> FixIpc;
         public SetOnce<SavantCurve?> Curve;
+        public SetOnce<int> FlushTimeoutMs;
     }
 
     private delegate void RefAction(ref State s);
@@ -342,6 +369,7 @@ public sealed class WriterConfigBuilder
             ReceiveHwm = new("receive_hwm", 50),
             FixIpc = new("fix_ipc_permissions", 0x1FF),
             Curve = new("curve", null),
+            FlushTimeoutMs = new("flush_timeout", (int)WriterConfig.DefaultFlushTimeout.TotalMilliseconds),
         };
     }
 
@@ -441,6 +469,27 @@ public sealed class WriterConfigBuilder
         return Change((ref State s) => s.ReceiveHwm.Set(messages));
     }
 
+    /// <summary>Sets how long shutdown waits, in milliseconds, for libzmq to hand over what it still holds before the
+    /// socket is closed (≥ 0; default 2000; 0 reports without waiting). An extension; see
+    /// <see cref="WriterConfig.FlushTimeout"/> and <see cref="WriterShutdownReport"/>.</summary>
+    public WriterConfigBuilder WithFlushTimeout(int milliseconds)
+    {
+        ConfigRules.NonNegative(milliseconds, "flush_timeout");
+        return Change((ref State s) => s.FlushTimeoutMs.Set(milliseconds));
+    }
+
+    /// <summary>Sets the shutdown flush timeout (0 to int.MaxValue ms; default 2 s).</summary>
+    public WriterConfigBuilder WithFlushTimeout(TimeSpan timeout)
+    {
+        double ms = timeout.TotalMilliseconds;
+        if (ms < 0 || ms > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "flush_timeout must be from 0 to int.MaxValue ms.");
+        }
+
+        return WithFlushTimeout((int)ms);
+    }
+
     /// <summary>Sets the mode applied to a bound IPC socket file; null disables the chmod. Only allowed when binding;
     /// reading the bind flag here fixes it.</summary>
     public WriterConfigBuilder WithFixIpcPermissions(uint? mode)
@@ -486,7 +535,8 @@ public sealed class WriterConfigBuilder
 
     /// <summary>Applies the string map form (spec §3.3): keys <c>url</c>, <c>send_timeout</c>, <c>receive_timeout</c>,
     /// <c>receive_retries</c>, <c>send_retries</c>, <c>send_hwm</c>, <c>receive_hwm</c>, <c>fix_ipc_permissions</c>
-    /// (octal), and the CURVE extension keys of <see cref="CurveMapKeys"/>. All or nothing: on error the builder is unchanged.</summary>
+    /// (octal), the extension key <c>flush_timeout</c> (ms), and the CURVE extension keys of <see cref="CurveMapKeys"/>.
+    /// All or nothing: on error the builder is unchanged.</summary>
     public WriterConfigBuilder WithMapConfig(IReadOnlyDictionary<string, string> map)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -530,6 +580,9 @@ public sealed class WriterConfigBuilder
                         break;
                     case "fix_ipc_permissions":
                         WithFixIpcPermissions(ConfigRules.ParseOctal(key, value));
+                        break;
+                    case "flush_timeout":
+                        WithFlushTimeout(ConfigRules.ParseInt(key, value));
                         break;
                     case var k when CurveMapKeys.IsKey(k):
                         break;
@@ -575,6 +628,7 @@ public sealed class WriterConfigBuilder
             ReceiveHighWatermark = s.ReceiveHwm.Get(),
             FixIpcPermissions = s.FixIpc.Get(),
             Curve = s.Curve.Get(),
+            FlushTimeout = TimeSpan.FromMilliseconds(s.FlushTimeoutMs.Get()),
         };
         config.Curve?.CheckRole(config.Bind);
         _s = s;

@@ -32,7 +32,9 @@ namespace Savant.Native.Savant;
 /// <see cref="Task"/>.</para>
 /// <para><b>Shutdown drains</b> (D-10): every command accepted before <see cref="Shutdown"/> is executed and its result
 /// delivered, then the socket closes. <see cref="ShutdownCancelPending"/> instead fails the queued commands with
-/// "Writer is shutdown.". Sends still waiting for space fail with the same error in both cases.</para>
+/// "Writer is shutdown.". Sends still waiting for space fail with the same error in both cases. Then the socket is
+/// flushed (up to <see cref="WriterConfig.FlushTimeout"/>) and <see cref="WriterShutdownReport"/> tells how many
+/// accepted messages libzmq did not hand to the transport.</para>
 /// <para>Thread-safe.</para>
 /// </remarks>
 public sealed class NonBlockingWriter : IDisposable
@@ -137,16 +139,25 @@ public sealed class NonBlockingWriter : IDisposable
         }
     }
 
-    /// <summary>Stops accepting sends, executes every command already queued (delivering its result), then closes the
-    /// socket (linger 100 ms) and joins the thread. Sends still waiting for queue space fail with "Writer is shutdown.".</summary>
+    /// <summary>Stops accepting sends, executes every command already queued (delivering its result), joins the
+    /// thread, then flushes and closes the socket as <see cref="Writer.Shutdown"/> does: waits up to
+    /// <see cref="WriterConfig.FlushTimeout"/> for libzmq to hand over what it still holds and reports what it did not.
+    /// Sends still waiting for queue space fail with "Writer is shutdown.".</summary>
+    /// <returns>The flush report (also kept in <see cref="LastShutdownReport"/>); it counts the commands that were sent.</returns>
     /// <exception cref="InvalidOperationException">Not started, or already shut down.</exception>
-    public void Shutdown() => ShutdownCore(cancelPending: false);
+    public WriterShutdownReport Shutdown() => ShutdownCore(cancelPending: false);
 
-    /// <summary>Stops accepting sends and fails every queued command with "Writer is shutdown." instead of sending it.</summary>
+    /// <summary>Stops accepting sends and fails every queued command with "Writer is shutdown." instead of sending it;
+    /// then flushes what was already sent, as <see cref="Shutdown"/> does.</summary>
+    /// <returns>The flush report for the messages sent before the shutdown.</returns>
     /// <exception cref="InvalidOperationException">Not started, or already shut down.</exception>
-    public void ShutdownCancelPending() => ShutdownCore(cancelPending: true);
+    public WriterShutdownReport ShutdownCancelPending() => ShutdownCore(cancelPending: true);
 
-    private void ShutdownCore(bool cancelPending)
+    /// <summary>The report of the shutdown flush (see <see cref="WriterShutdownReport"/>), or null before shutdown or
+    /// when the writer never started.</summary>
+    public WriterShutdownReport? LastShutdownReport => _writer.LastShutdownReport;
+
+    private WriterShutdownReport ShutdownCore(bool cancelPending)
     {
         lock (_stateLock)
         {
@@ -158,20 +169,21 @@ public sealed class NonBlockingWriter : IDisposable
                     throw new InvalidOperationException("Writer is shutdown.");
             }
 
-            StopCore(cancelPending);
+            return StopCore(cancelPending) ?? new WriterShutdownReport();
         }
     }
 
-    private void StopCore(bool cancelPending)
+    private WriterShutdownReport? StopCore(bool cancelPending)
     {
         _cancelPending = cancelPending;
         Volatile.Write(ref _state, Stopped);
         CloseQueue();
         _thread?.Join();
         _writer.Dispose();
+        return _writer.LastShutdownReport;
     }
 
-    /// <summary>Shuts down (draining) if running. Idempotent.</summary>
+    /// <summary>Shuts down (draining and flushing, see <see cref="Shutdown"/>) if running. Idempotent.</summary>
     public void Dispose()
     {
         lock (_stateLock)
@@ -305,17 +317,25 @@ public sealed class NonBlockingWriter : IDisposable
         command.Topic = topic;
         command.Message = message;
         command.Tracker = tracker;
-        foreach (var frame in data)
+        try
         {
-            command.Buffers.Add(frame);
-        }
-
-        if (list is not null)
-        {
-            for (int i = 0; i < list.Count; i++)
+            foreach (var buffer in data)
             {
-                command.Buffers.Add(list[i]);
+                command.AddBuffer(buffer);
             }
+
+            if (list is not null)
+            {
+                for (int i = 0; i < list.Count; i++)
+                {
+                    command.AddBuffer(list[i]);
+                }
+            }
+        }
+        catch
+        {
+            command.Abandon();
+            throw;
         }
 
         return command;
@@ -564,6 +584,9 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
     public int BodyLength;
     public bool IsEos;
     public readonly List<ReadOnlyMemory<byte>> Buffers = new(4);
+    /// <summary>Reference-counted copies of received frames whose memory the caller passed: the caller may dispose what
+    /// it received as soon as the send is queued (a relay), the queued bytes stay alive until the command is done.</summary>
+    public readonly List<ZmqFrame> Shared = new(0);
     public readonly ScratchBuffer Scratch = new();
     public ZmqSendTracker? Tracker;
     public IMemoryOwner<byte>? Owner;
@@ -582,6 +605,30 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
         Buffers.Clear();
     }
 
+    /// <summary>Adds a lent buffer. Memory of a received frame is taken by reference count at once (see <see cref="Shared"/>).</summary>
+    public void AddBuffer(ReadOnlyMemory<byte> buffer)
+    {
+        if (MemoryMarshal.TryGetMemoryManager(buffer, out ZmqFrame? frame, out int start, out int length))
+        {
+            var shared = frame.ShareContent();
+            Shared.Add(shared);
+            buffer = shared.Memory.Slice(start, length);
+        }
+
+        Buffers.Add(buffer);
+    }
+
+    private void ReleaseShared()
+    {
+        var shared = Shared;
+        for (int i = 0; i < shared.Count; i++)
+        {
+            shared[i].Dispose();
+        }
+
+        shared.Clear();
+    }
+
     /// <summary>Lets <paramref name="cancellationToken"/> take this waiting send out of the waiting list. The
     /// registration is disposed before the command is reused, so a late callback never meets another send.</summary>
     public void WatchCancellation(CancellationToken cancellationToken) =>
@@ -589,6 +636,7 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
 
     public void DisposeBuffers()
     {
+        ReleaseShared();
         Body?.Dispose();
         Body = null;
         Owner?.Dispose();
@@ -616,6 +664,7 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
 
     public void Complete(WriterResult result, Exception? error)
     {
+        ReleaseShared();
         Buffers.Clear();
         Tracker = null;
         Topic = null;

@@ -81,6 +81,19 @@ public sealed class Reader : IDisposable
     /// <summary>Messages missing according to the seq ids (sum of the sizes of every gap), since creation.</summary>
     public long LostMessages => Interlocked.Read(ref _lostMessages);
 
+    /// <summary>Sizes of the reader's maps keyed by wire data (topics in the routing-id filter, expired routing-id
+    /// pairs, sequence streams, blacklisted topics); zeros when not started. Read under the receive lock.</summary>
+    internal (int RoutingTopics, int ExpiredRoutingIds, int SequenceStreams, int Blacklisted) MapSizes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_routing?.TopicCount ?? 0, _routing?.ExpiredCount ?? 0, _sequence?.StreamCount ?? 0, Volatile.Read(ref _blacklist)?.Count ?? 0);
+            }
+        }
+    }
+
     /// <summary>Creates the socket (options of spec §3.4) and binds or connects.</summary>
     /// <exception cref="InvalidOperationException">Already started, or <see cref="ReaderConfig.RoutingCacheSize"/> is 0.</exception>
     /// <exception cref="ZmqException">Bind or connect failed.</exception>
@@ -110,6 +123,7 @@ public sealed class Reader : IDisposable
                     socket.ReceiveHighWatermark = config.ReceiveHighWatermark;
                     socket.ReceiveTimeout = config.ReceiveTimeout;
                     socket.Linger = SavantProtocol.SocketLinger;
+                    socket.PooledReceiveViews = config.PooledViews;
                     if (config.SocketType == ZmqSocketType.Sub)
                     {
                         socket.Subscribe(config.TopicPrefixSpec.Subscription);
@@ -125,7 +139,7 @@ public sealed class Reader : IDisposable
                 throw;
             }
 
-            _routing = new RoutingIdFilter(config.RoutingCacheSize);
+            _routing = new RoutingIdFilter(config.RoutingCacheSize, config.RoutingTopicsSize);
             _sequence = new SequenceValidation(_logger);
             Volatile.Write(ref _blacklist, new SourceBlacklist(config.SourceBlacklistSize, config.SourceBlacklistTtl, _time));
             _logger.LogDebug("Savant reader started: {SocketType} {Mode} {Endpoint}", config.SocketType, config.Bind ? "bind" : "connect", _endpoint);
@@ -206,7 +220,7 @@ public sealed class Reader : IDisposable
     private ReaderResult ReceiveCore(ZmqSocket socket)
     {
         var type = Config.SocketType;
-        var frames = ZmqMessage.Rent();
+        var frames = ZmqMessage.RentRecycled(); // never handed out: results expose generation-checked views of it
         bool owned = false;
         try
         {
@@ -282,7 +296,7 @@ public sealed class Reader : IDisposable
                 }
 
                 owned = true;
-                return ReaderResultMessage.Rent(frames, message, topicIndex, frames.Count, 0, gap);
+                return ReaderResultMessage.Rent(frames, message, topicIndex, frames.Count, 0, gap, Config.PooledViews);
             }
 
             if (!Config.TopicPrefixSpec.Matches(topic))
@@ -299,7 +313,7 @@ public sealed class Reader : IDisposable
 
             owned = true;
             int dataIndex = topicIndex + 2;
-            return ReaderResultMessage.Rent(frames, message, topicIndex, dataIndex, frames.Count - dataIndex, gap);
+            return ReaderResultMessage.Rent(frames, message, topicIndex, dataIndex, frames.Count - dataIndex, gap, Config.PooledViews);
         }
         finally
         {

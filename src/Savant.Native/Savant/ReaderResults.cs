@@ -148,18 +148,37 @@ public sealed class ReaderResultDecodeFailed : ReaderResultWithTopic
 }
 
 /// <summary>A read-only list of received frames as <see cref="ReadOnlyMemory{T}"/> views over libzmq's buffers
-/// (no copy). Valid until the owning result is disposed. A struct: enumerating it allocates nothing.</summary>
+/// (no copy). Valid until the owning result is disposed: after that every member but <see cref="Count"/> throws
+/// <see cref="ObjectDisposedException"/>, also when the pooled frame list behind it already holds another message.
+/// A struct: enumerating it allocates nothing.</summary>
 public readonly struct FrameList : IReadOnlyList<ReadOnlyMemory<byte>>
 {
     private readonly ZmqMessage? _message;
     private readonly int _offset;
     private readonly int _count;
+    private readonly int _generation;
 
     internal FrameList(ZmqMessage? message, int offset, int count)
     {
         _message = message;
         _offset = offset;
         _count = count;
+        _generation = message?.Generation ?? 0;
+    }
+
+    /// <summary>The owning message, checked to still hold the frames this list was made for.</summary>
+    private ZmqMessage Frames
+    {
+        get
+        {
+            var message = _message!;
+            if (message.Generation != _generation)
+            {
+                throw new ObjectDisposedException(nameof(FrameList), "The result that owned these frames was disposed; its frames belong to libzmq again.");
+            }
+
+            return message;
+        }
     }
 
     /// <summary>Number of frames.</summary>
@@ -172,7 +191,7 @@ public readonly struct FrameList : IReadOnlyList<ReadOnlyMemory<byte>>
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
-            return _message![_offset + index].Memory;
+            return Frames[_offset + index].Memory;
         }
     }
 
@@ -181,7 +200,7 @@ public readonly struct FrameList : IReadOnlyList<ReadOnlyMemory<byte>>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
-        return _message![_offset + index];
+        return Frames[_offset + index];
     }
 
     /// <summary>The frame at <paramref name="index"/>, or false when out of range (Python's <c>data(i)</c> → None).</summary>
@@ -189,7 +208,7 @@ public readonly struct FrameList : IReadOnlyList<ReadOnlyMemory<byte>>
     {
         if ((uint)index < (uint)_count)
         {
-            frame = _message![_offset + index].Memory;
+            frame = Frames[_offset + index].Memory;
             return true;
         }
 
@@ -203,9 +222,15 @@ public readonly struct FrameList : IReadOnlyList<ReadOnlyMemory<byte>>
         get
         {
             long total = 0;
+            if (_count == 0)
+            {
+                return 0;
+            }
+
+            var frames = Frames;
             for (int i = 0; i < _count; i++)
             {
-                total += _message![_offset + i].Length;
+                total += frames[_offset + i].Length;
             }
 
             return total;
@@ -287,85 +312,165 @@ public sealed class ReaderResultTooShort : ReaderResult
 /// <summary>
 /// A received Savant message: topic, routing id (router readers), the decoded <see cref="Message"/> and the extra
 /// data frames. <see cref="Topic"/>, <see cref="RoutingId"/> and <see cref="Data"/> view libzmq's receive buffers
-/// directly (no copy). Pooled: <see cref="Dispose"/> releases the frames and recycles the object — do not use it
-/// (or memory taken from it) afterwards.
+/// directly (no copy). <see cref="Dispose"/> releases the frames: afterwards every member and every view taken from
+/// the result throws <see cref="ObjectDisposedException"/>, and a second <c>Dispose</c> does nothing.
 /// </summary>
+/// <remarks>The result object is a 24-byte lease on pooled state, so no later message ever reuses it; a reader built
+/// with pooled views (<c>WithPooledViews</c>) recycles the result objects too (0 bytes per message), and then neither the
+/// result nor its views may be kept after <see cref="Dispose"/>.</remarks>
 public sealed class ReaderResultMessage : ReaderResult
 {
-    private static readonly BoundedPool<ReaderResultMessage> s_pool = new(256);
+    private static readonly BoundedPool<State> s_states = new(256);
+    private static readonly BoundedPool<ReaderResultMessage> s_recycled = new(256);
 
-    private ZmqMessage? _frames;
-    private Message? _message;
-    private int _topicIndex;
-    private int _dataIndex;
-    private int _dataCount;
-    private long _sequenceGap;
+    // The only field: the lease. Null once disposed (checked results); recycled results keep it and use State.Rented.
+    private State? _state;
 
-    private ReaderResultMessage()
+    private ReaderResultMessage(State state) => _state = state;
+
+    internal static ReaderResultMessage Rent(ZmqMessage frames, Message message, int topicIndex, int dataIndex, int dataCount, long sequenceGap, bool recycled)
     {
-    }
+        ReaderResultMessage result;
+        State state;
+        if (recycled)
+        {
+            result = ThreadCache<ReaderResultMessage>.TryPop() ?? s_recycled.TryRent() ?? new ReaderResultMessage(new State(recycled: true));
+            state = result._state!;
+        }
+        else
+        {
+            state = ThreadCache<State>.TryPop() ?? s_states.TryRent() ?? new State(recycled: false);
+            result = new ReaderResultMessage(state);
+        }
 
-    internal static ReaderResultMessage Rent(ZmqMessage frames, Message message, int topicIndex, int dataIndex, int dataCount, long sequenceGap = 0)
-    {
-        var result = ThreadCache<ReaderResultMessage>.TryPop() ?? s_pool.TryRent() ?? new ReaderResultMessage();
-        result._frames = frames;
-        result._message = message;
-        result._topicIndex = topicIndex;
-        result._dataIndex = dataIndex;
-        result._dataCount = dataCount;
-        result._sequenceGap = sequenceGap;
+        state.Frames = frames;
+        state.Message = message;
+        state.TopicIndex = topicIndex;
+        state.DataIndex = dataIndex;
+        state.DataCount = dataCount;
+        state.SequenceGap = sequenceGap;
         return result;
     }
 
     /// <inheritdoc/>
     public override ReaderResultKind Kind => ReaderResultKind.Message;
 
-    private ZmqMessage Frames => _frames ?? throw new ObjectDisposedException(nameof(ReaderResultMessage), "The result was disposed; its frames belong to libzmq again.");
+    private State Live
+    {
+        get
+        {
+            var state = _state;
+            if (state?.Frames is null)
+            {
+                throw new ObjectDisposedException(nameof(ReaderResultMessage), "The result was disposed; its frames belong to libzmq again.");
+            }
+
+            return state;
+        }
+    }
 
     /// <summary>The decoded message (EOS included: check <see cref="Message.IsEndOfStream"/>).</summary>
-    public Message Message => _message ?? throw new ObjectDisposedException(nameof(ReaderResultMessage));
+    public Message Message => Live.Message!;
 
     /// <summary>The topic bytes, viewing libzmq's buffer.</summary>
-    public ReadOnlyMemory<byte> TopicBytes => Frames[_topicIndex].Memory;
+    public ReadOnlyMemory<byte> TopicBytes
+    {
+        get
+        {
+            var state = Live;
+            return state.Frames![state.TopicIndex].Memory;
+        }
+    }
 
     /// <summary>The topic decoded as UTF-8 (allocates a string).</summary>
-    public string Topic => Encoding.UTF8.GetString(Frames[_topicIndex].Span);
+    public string Topic => Encoding.UTF8.GetString(TopicBytes.Span);
 
     /// <summary>Whether the topic equals <paramref name="topic"/> (no allocation).</summary>
-    public bool TopicEquals(ReadOnlySpan<byte> topic) => Frames[_topicIndex].Span.SequenceEqual(topic);
+    public bool TopicEquals(ReadOnlySpan<byte> topic)
+    {
+        var state = Live;
+        return state.Frames![state.TopicIndex].Span.SequenceEqual(topic);
+    }
 
     /// <summary>Whether a routing id is present (router readers).</summary>
-    public bool HasRoutingId => _topicIndex == 1;
+    public bool HasRoutingId => Live.TopicIndex == 1;
 
     /// <summary>The sender's routing id (router readers), viewing libzmq's buffer; empty otherwise.</summary>
-    public ReadOnlyMemory<byte> RoutingId => HasRoutingId ? Frames[0].Memory : ReadOnlyMemory<byte>.Empty;
+    public ReadOnlyMemory<byte> RoutingId
+    {
+        get
+        {
+            var state = Live;
+            return state.TopicIndex == 1 ? state.Frames![0].Memory : ReadOnlyMemory<byte>.Empty;
+        }
+    }
 
     /// <summary>The extra data frames (always none for an EOS).</summary>
-    public FrameList Data => new(Frames, _dataIndex, _dataCount);
+    public FrameList Data
+    {
+        get
+        {
+            var state = Live;
+            return new(state.Frames, state.DataIndex, state.DataCount);
+        }
+    }
 
     /// <summary>Number of extra data frames (Python <c>data_len()</c>).</summary>
-    public int DataCount => _dataCount;
+    public int DataCount => Live.DataCount;
 
     /// <summary>How many messages of this message's stream (same system id and sequence key) the reader missed right
     /// before this one, judged by seq ids (spec §7.1): <c>seq_id − previous − 1</c> when positive, else 0. The first
     /// message a reader sees of a stream counts from 0, so a reader joining mid-stream reports the messages sent before
     /// it joined; a restarted writer (new system id) starts a new stream with no gap.</summary>
-    public long SequenceGap => _sequenceGap;
+    public long SequenceGap => Live.SequenceGap;
 
     /// <inheritdoc/>
     public override void Dispose()
     {
-        var frames = Interlocked.Exchange(ref _frames, null);
+        var state = _state;
+        if (state is null)
+        {
+            return;
+        }
+
+        if (!state.Recycled)
+        {
+            if (Interlocked.CompareExchange(ref _state, null, state) != state)
+            {
+                return;
+            }
+        }
+
+        var frames = Interlocked.Exchange(ref state.Frames, null);
         if (frames is null)
         {
             return;
         }
 
-        _message = null;
+        state.Message = null;
         frames.Dispose();
-        if (!ThreadCache<ReaderResultMessage>.TryPush(this))
+        if (state.Recycled)
         {
-            s_pool.TryReturn(this);
+            if (!ThreadCache<ReaderResultMessage>.TryPush(this))
+            {
+                s_recycled.TryReturn(this);
+            }
         }
+        else if (!ThreadCache<State>.TryPush(state))
+        {
+            s_states.TryReturn(state);
+        }
+    }
+
+    /// <summary>The pooled part of a result: what it holds between receive and dispose.</summary>
+    private sealed class State(bool recycled)
+    {
+        public readonly bool Recycled = recycled;
+        public ZmqMessage? Frames;
+        public Message? Message;
+        public int TopicIndex;
+        public int DataIndex;
+        public int DataCount;
+        public long SequenceGap;
     }
 }

@@ -130,6 +130,16 @@ public sealed record ReaderConfig
     /// <summary>Capacity of the LRU of expired (topic, routing id) pairs (default 512; must be ≥ 1 when the reader starts).</summary>
     public required int RoutingCacheSize { get; init; }
 
+    /// <summary>How many topics a router reader remembers the current routing id of (an LRU; default
+    /// <see cref="DefaultRoutingTopicsSize"/>). An extension: savant-rs keeps every topic it ever saw, so a peer that
+    /// sends random topics grows its memory without limit. A topic that falls out of the LRU is treated as new when it
+    /// next arrives (its next sender is registered; see spec §7.2).</summary>
+    public int RoutingTopicsSize { get; init; } = DefaultRoutingTopicsSize;
+
+    /// <summary>The default <see cref="RoutingTopicsSize"/>: 8192 topics (at most about 4 MiB with 255-byte routing
+    /// ids; typically under 2 MiB).</summary>
+    public const int DefaultRoutingTopicsSize = 8192;
+
     /// <summary>Mode applied with chmod to a bound IPC socket file (default 0o777); null disables the chmod.</summary>
     public required uint? FixIpcPermissions { get; init; }
 
@@ -141,6 +151,10 @@ public sealed record ReaderConfig
 
     /// <summary>CURVE encryption and authentication, or null (default: plaintext, as savant-rs).</summary>
     public SavantCurve? Curve { get; init; }
+
+    /// <summary>Whether received frames and results are recycled objects (default false); see
+    /// <see cref="ReaderConfigBuilder.WithPooledViews"/>.</summary>
+    public bool PooledViews { get; init; }
 }
 
 /// <summary>Configuration of a <see cref="Writer"/> (immutable; built by <see cref="WriterConfigBuilder"/>).</summary>
@@ -185,4 +199,13 @@ public sealed record WriterConfig
 
     /// <summary>CURVE encryption and authentication, or null (default: plaintext, as savant-rs).</summary>
     public SavantCurve? Curve { get; init; }
+
+    /// <summary>How long shutdown waits for libzmq to hand over the messages it still holds before the socket is
+    /// closed (default <see cref="DefaultFlushTimeout"/>; zero: do not wait, only report). An extension: savant-rs
+    /// closes with a 100 ms linger and reports nothing. See <see cref="WriterShutdownReport"/>.</summary>
+    public TimeSpan FlushTimeout { get; init; } = DefaultFlushTimeout;
+
+    /// <summary>The default <see cref="FlushTimeout"/>: 2 seconds — a 1 MiB message crosses loopback in well under a
+    /// millisecond, so only a stalled or vanished reader makes a shutdown wait that long.</summary>
+    public static readonly TimeSpan DefaultFlushTimeout = TimeSpan.FromSeconds(2);
 }

@@ -7,7 +7,10 @@ namespace Savant.Native.Savant;
 /// <see cref="MeterName"/> (listen with <c>dotnet-counters</c> or a <see cref="MeterListener"/>).
 /// </summary>
 /// <remarks>Instruments: <c>savant.writer.messages</c>, <c>savant.writer.bytes</c> (message + extra frames),
-/// <c>savant.writer.send_retries</c>, <c>savant.writer.results</c> (tag <c>kind</c>), <c>savant.reader.messages</c>,
+/// <c>savant.writer.send_retries</c>, <c>savant.writer.results</c> (tag <c>kind</c>), <c>savant.writer.undelivered</c>
+/// (accepted messages libzmq had not handed to the transport when a shutdown flush timed out; exact),
+/// <c>savant.writer.unconfirmed_copied</c> (copied messages whose hand-over no release confirmed at shutdown; see
+/// <see cref="WriterShutdownReport"/>), <c>savant.reader.messages</c>,
 /// <c>savant.reader.bytes</c>, <c>savant.reader.results</c> (tag <c>kind</c>), <c>savant.reader.sequence_gaps</c>
 /// (seq-id gaps), <c>savant.reader.lost_messages</c> (messages missing by seq id, the sum of the gap sizes).</remarks>
 public static class SavantMetrics
@@ -21,6 +24,8 @@ public static class SavantMetrics
     internal static readonly Counter<long> WriterBytes = s_meter.CreateCounter<long>("savant.writer.bytes", "By", "Bytes sent by writers (message and extra frames).");
     internal static readonly Counter<long> WriterRetries = s_meter.CreateCounter<long>("savant.writer.send_retries", "{retry}", "Send attempts that timed out.");
     internal static readonly Counter<long> WriterResults = s_meter.CreateCounter<long>("savant.writer.results", "{result}", "Writer results by kind.");
+    internal static readonly Counter<long> WriterUndelivered = s_meter.CreateCounter<long>("savant.writer.undelivered", "{message}", "Accepted messages not handed to the transport when a writer's shutdown flush timed out (discarded).");
+    internal static readonly Counter<long> WriterUnconfirmedCopied = s_meter.CreateCounter<long>("savant.writer.unconfirmed_copied", "{message}", "Copied messages whose hand-over to the transport was not confirmed at a writer's shutdown.");
     internal static readonly Counter<long> ReaderMessages = s_meter.CreateCounter<long>("savant.reader.messages", "{message}", "Multipart messages received by readers.");
     internal static readonly Counter<long> ReaderBytes = s_meter.CreateCounter<long>("savant.reader.bytes", "By", "Bytes received by readers.");
     internal static readonly Counter<long> ReaderSequenceGaps = s_meter.CreateCounter<long>("savant.reader.sequence_gaps", "{gap}", "Seq-id gaps seen by readers (spec §7.1).");

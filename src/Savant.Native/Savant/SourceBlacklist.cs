@@ -6,6 +6,8 @@ namespace Savant.Native.Savant;
 /// Topics whose messages a reader refuses for a while (spec §9): an LRU map of capacity <see cref="Capacity"/> from
 /// topic bytes to an expiry instant on a monotonic clock. A lookup refreshes recency and removes an expired entry;
 /// listing an already listed topic resets its expiry. Thread-safe, with its own lock (never waits on a socket; D-11).
+/// Topics longer than 64 bytes are keyed by their first 32 bytes and SHA-256, so an entry stays small whatever a peer
+/// sends.
 /// </summary>
 /// <remarks>A topic is listed for exactly <see cref="Ttl"/> after listing (D-14; savant-rs's whole-second arithmetic
 /// gives <c>ttl − 1 … ttl</c> seconds).</remarks>
@@ -48,16 +50,18 @@ public sealed class SourceBlacklist
     /// <summary>Lists <paramref name="topic"/> for <see cref="Ttl"/> from now.</summary>
     public void Add(ReadOnlySpan<byte> topic)
     {
+        Span<byte> scratch = stackalloc byte[WireKey.CompactLength];
+        ReadOnlySpan<byte> compact = WireKey.Compact(topic, scratch);
         long expiry = _time.GetTimestamp() + _ttlTicks;
         lock (_lock)
         {
-            if (_entries.TryGetValue(topic, out byte[] key, out _))
+            if (_entries.TryGetValue(compact, out byte[] key, out _))
             {
                 _entries.Set(key, expiry);
             }
             else
             {
-                _entries.Set(topic.ToArray(), expiry);
+                _entries.Set(compact.ToArray(), expiry);
             }
 
             _count = _entries.Count;
@@ -72,10 +76,12 @@ public sealed class SourceBlacklist
             return false;
         }
 
+        Span<byte> scratch = stackalloc byte[WireKey.CompactLength];
+        ReadOnlySpan<byte> compact = WireKey.Compact(topic, scratch);
         long now = _time.GetTimestamp();
         lock (_lock)
         {
-            if (!_entries.TryGetValue(topic, out byte[] key, out long expiry))
+            if (!_entries.TryGetValue(compact, out byte[] key, out long expiry))
             {
                 return false;
             }

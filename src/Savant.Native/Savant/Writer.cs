@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -37,6 +38,9 @@ public sealed class Writer : IDisposable
     private readonly ZmqMessage _reply = new();
     private readonly SequenceNumbering _sequence = new();
     private readonly ScratchBuffer _scratch = new();
+    private readonly BoundedPool<TrackedPart> _trackedParts = new(256);
+    private DeliveryAccounting _delivery;
+    private WriterShutdownReport? _lastShutdown;
     private ZmqContext? _ownedContext;
     private ZmqSocket? _socket;
     private Security.ZapAuthenticator? _zap;
@@ -54,6 +58,7 @@ public sealed class Writer : IDisposable
         Config = config;
         _sharedContext = context;
         _logger = logger ?? NullLogger.Instance;
+        _delivery = new DeliveryAccounting(_trackedParts);
     }
 
     /// <summary>Creates and starts a writer.</summary>
@@ -78,6 +83,10 @@ public sealed class Writer : IDisposable
 
     /// <summary>The ZAP handler of a CURVE server writer (a writer that binds with CURVE), or null.</summary>
     public Security.ZapAuthenticator? Authenticator => _zap;
+
+    /// <summary>The report of the last <see cref="Shutdown"/> (or of <see cref="Dispose"/> of a started writer), or
+    /// null if the writer was never shut down.</summary>
+    public WriterShutdownReport? LastShutdownReport => Volatile.Read(ref _lastShutdown);
 
     internal ZmqSocket Socket => _socket ?? throw new InvalidOperationException("Writer is not started.");
 
@@ -123,13 +132,19 @@ public sealed class Writer : IDisposable
 
             _systemId = Guid.NewGuid().ToString();
             _sequence.Reset();
+            _delivery = new DeliveryAccounting(_trackedParts);
             _logger.LogDebug("Savant writer {SystemId} started: {SocketType} {Mode} {Endpoint}", _systemId, Config.SocketType, Config.Bind ? "bind" : "connect", _endpoint);
         }
     }
 
-    /// <summary>Closes the socket (linger 100 ms) and, if owned, the context.</summary>
+    /// <summary>Flushes, then closes the socket and, if owned, the context. The flush waits up to
+    /// <see cref="WriterConfig.FlushTimeout"/> for libzmq to hand over the messages it still holds; the returned report
+    /// says how many accepted messages were not handed over (see <see cref="WriterShutdownReport"/>). When some were
+    /// not, it is also logged as a warning and counted by the metric <c>savant.writer.undelivered</c>; unconfirmed
+    /// copied messages are logged as information and counted by <c>savant.writer.unconfirmed_copied</c>.</summary>
+    /// <returns>The flush report (also kept in <see cref="LastShutdownReport"/>).</returns>
     /// <exception cref="InvalidOperationException">Not started.</exception>
-    public void Shutdown()
+    public WriterShutdownReport Shutdown()
     {
         lock (_lock)
         {
@@ -138,13 +153,87 @@ public sealed class Writer : IDisposable
                 throw new InvalidOperationException("Writer is not started.");
             }
 
-            CloseCore();
+            return CloseCore()!;
         }
     }
 
-    private void CloseCore()
+    /// <summary>Flushes and closes (see <see cref="Shutdown"/>); null when not started. Caller holds the lock or is
+    /// the only user.</summary>
+    internal WriterShutdownReport? CloseCore()
     {
         _reply.Clear();
+        var socket = _socket;
+        WriterShutdownReport? report = null;
+        if (socket is null)
+        {
+            CloseResources();
+            return null;
+        }
+
+        var delivery = _delivery;
+        var timeout = Config.FlushTimeout;
+        long started = Stopwatch.GetTimestamp();
+        bool drained = delivery.WaitForReleases(timeout);
+        long undelivered = delivery.Pending;
+        long unconfirmed = delivery.UnconfirmedCopied;
+        var linger = SavantProtocol.SocketLinger;
+        bool lingerConfirms = false;
+        if (!drained)
+        {
+            // What libzmq still holds now is what the report names: discard exactly that.
+            linger = TimeSpan.Zero;
+        }
+        else if (unconfirmed > 0 && _ownedContext is not null)
+        {
+            // Copied messages have no release callback; context termination ends early only once libzmq transferred
+            // everything, so give them the rest of the flush timeout as linger and see.
+            var left = timeout - Stopwatch.GetElapsedTime(started);
+            if (left > linger)
+            {
+                linger = left;
+            }
+
+            lingerConfirms = true;
+        }
+
+        try
+        {
+            if (linger != SavantProtocol.SocketLinger)
+            {
+                socket.Linger = linger;
+            }
+        }
+        catch (ZmqException)
+        {
+            // The option is advisory here; closing proceeds with the socket's linger.
+        }
+
+        long closing = Stopwatch.GetTimestamp();
+        CloseResources();
+        if (lingerConfirms && Stopwatch.GetElapsedTime(closing) < linger - LingerMargin)
+        {
+            delivery.ConfirmAllCopied();
+            unconfirmed = 0;
+        }
+
+        report = new WriterShutdownReport
+        {
+            Accepted = delivery.Tracked + delivery.Copied,
+            Tracked = delivery.Tracked,
+            Undelivered = undelivered,
+            UnconfirmedCopied = unconfirmed,
+            FlushTimedOut = !drained,
+            FlushDuration = Stopwatch.GetElapsedTime(started),
+        };
+        Publish(report);
+        return report;
+    }
+
+    /// <summary>Context termination that ends this much before the linger counts as "everything transferred".</summary>
+    private static readonly TimeSpan LingerMargin = TimeSpan.FromMilliseconds(20);
+
+    private void CloseResources()
+    {
         _socket?.Dispose();
         Volatile.Write(ref _socket, null);
         _zap?.Dispose();
@@ -154,7 +243,30 @@ public sealed class Writer : IDisposable
         _endpoint = null;
     }
 
-    /// <summary>Shuts the writer down if started. Idempotent.</summary>
+    private void Publish(WriterShutdownReport report)
+    {
+        Volatile.Write(ref _lastShutdown, report);
+        if (report.Undelivered > 0)
+        {
+            SavantMetrics.WriterUndelivered.Add(report.Undelivered);
+            _logger.LogWarning("Savant writer {SystemId}: {Undelivered} of {Accepted} accepted messages were not handed to the transport within the flush timeout of {FlushTimeout} ms and were discarded at shutdown",
+                _systemId, report.Undelivered, report.Accepted, (long)Config.FlushTimeout.TotalMilliseconds);
+        }
+
+        if (report.UnconfirmedCopied > 0)
+        {
+            SavantMetrics.WriterUnconfirmedCopied.Add(report.UnconfirmedCopied);
+            // Not a known loss (libzmq says nothing about copied messages): information, not a warning.
+            _logger.LogInformation("Savant writer {SystemId}: {Unconfirmed} copied messages sent last are not confirmed as handed to the transport at shutdown (they may or may not have been delivered)",
+                _systemId, report.UnconfirmedCopied);
+        }
+
+        _logger.LogDebug("Savant writer {SystemId} shut down: {Accepted} accepted, {Undelivered} undelivered, {Unconfirmed} unconfirmed, flush {FlushMs} ms",
+            _systemId, report.Accepted, report.Undelivered, report.UnconfirmedCopied, (long)report.FlushDuration.TotalMilliseconds);
+    }
+
+    /// <summary>Shuts the writer down if started (flushing as <see cref="Shutdown"/> does; the report is kept in
+    /// <see cref="LastShutdownReport"/>). Idempotent.</summary>
     public void Dispose()
     {
         lock (_lock)
@@ -231,7 +343,18 @@ public sealed class Writer : IDisposable
                 throw new InvalidOperationException(_disposed ? "Writer is disposed." : "Writer is not started.");
             }
 
-            var body = Serialize(message, restore: false, out int bodyLength, _scratch, Socket.ZeroCopyThreshold);
+            IMemoryOwner<byte> body;
+            int bodyLength;
+            try
+            {
+                body = Serialize(message, restore: false, out bodyLength, _scratch, Socket.ZeroCopyThreshold);
+            }
+            catch
+            {
+                extras.Owner?.Dispose();
+                throw;
+            }
+
             return SendSerialized(topic, body, bodyLength, message.IsEndOfStream, extras);
         }
     }
@@ -254,7 +377,7 @@ public sealed class Writer : IDisposable
         try
         {
             length = message.CalculateSize();
-            IMemoryOwner<byte> owner = scratch is not null && length < copyBelow ? scratch.Reserve(length) : PinnedMemoryPool.Shared.Rent(length);
+            IMemoryOwner<byte> owner = scratch is not null && length < copyBelow ? scratch.Reserve(length) : PinnedMemoryPool.Shared.RentUnchecked(length);
             message.WriteTo(owner.Memory.Span[..length]);
             return owner;
         }
@@ -269,25 +392,26 @@ public sealed class Writer : IDisposable
     }
 
     /// <summary>Sends prepared frames with retries and waits for the acknowledgement when one is due (spec §6.4 steps
-    /// 3–7). Takes ownership of <paramref name="body"/> and of <paramref name="extras"/>' owner. Caller holds the lock
-    /// or is the only user of the socket.</summary>
+    /// 3–7). Takes ownership of <paramref name="body"/> and of <paramref name="extras"/>' owner: whatever is not handed
+    /// to libzmq is disposed here, also when this throws. Caller holds the lock or is the only user of the socket.</summary>
     internal WriterResult SendSerialized(string topic, IMemoryOwner<byte> body, int bodyLength, bool isEos, in Extras extras)
     {
-        var socket = Socket;
-        var config = Config;
-        int max = Encoding.UTF8.GetMaxByteCount(topic.Length);
-        byte[]? rentedTopic = max > 256 ? ArrayPool<byte>.Shared.Rent(max) : null;
-        Span<byte> topicBuffer = rentedTopic ?? stackalloc byte[256];
-        int topicLength = Encoding.UTF8.GetBytes(topic, topicBuffer);
-        ReadOnlySpan<byte> topicBytes = topicBuffer[..topicLength];
-
         IMemoryOwner<byte>? bodyOwner = body;
         IMemoryOwner<byte>? extraOwner = extras.Owner;
+        byte[]? rentedTopic = null;
         try
         {
+            var socket = Socket;
+            var config = Config;
+            int max = Encoding.UTF8.GetMaxByteCount(topic.Length);
+            rentedTopic = max > 256 ? ArrayPool<byte>.Shared.Rent(max) : null;
+            Span<byte> topicBuffer = rentedTopic ?? stackalloc byte[256];
+            int topicLength = Encoding.UTF8.GetBytes(topic, topicBuffer);
+            ReadOnlySpan<byte> topicBytes = topicBuffer[..topicLength];
+
             int left = config.SendRetries;
             int spent = 0;
-            while (!TrySendAll(socket, topicBytes, ref bodyOwner, bodyLength, extras, ref extraOwner))
+            while (!TrySendAll(socket, topicBytes, ref bodyOwner, bodyLength, extras, ref extraOwner, _delivery))
             {
                 spent++;
                 SavantMetrics.WriterRetries.Add(1);
@@ -364,7 +488,12 @@ public sealed class Writer : IDisposable
         return WriterResult.AckTimeout(sendRetriesSpent, Stopwatch.GetElapsedTime(sentAt));
     }
 
-    private static bool TrySendAll(ZmqSocket socket, ReadOnlySpan<byte> topic, ref IMemoryOwner<byte>? body, int bodyLength, in Extras extras, ref IMemoryOwner<byte>? extraOwner)
+    /// <summary>One send attempt of a whole message. False when libzmq refused the first part (nothing queued). The
+    /// owners behind <paramref name="body"/> and <paramref name="extraOwner"/> are set to null only once libzmq took
+    /// them; on any failure they stay with the caller, which disposes them. The last part sent without copying is
+    /// tracked by <paramref name="delivery"/> (see <see cref="DeliveryAccounting"/>).</summary>
+    private static bool TrySendAll(ZmqSocket socket, ReadOnlySpan<byte> topic, ref IMemoryOwner<byte>? body, int bodyLength, in Extras extras,
+        ref IMemoryOwner<byte>? extraOwner, DeliveryAccounting delivery)
     {
         if (!socket.TrySend(topic, ZmqSendFlags.SendMore))
         {
@@ -372,34 +501,100 @@ public sealed class Writer : IDisposable
         }
 
         // Once the first part is queued libzmq takes the rest of the message: the remaining sends cannot meet EAGAIN.
+        int threshold = socket.ZeroCopyThreshold;
+        var buffers = extras.Buffers;
         int count = extras.Count;
+        int trackedIndex = TrackedPartIndex(threshold, bodyLength, buffers, extraOwner is not null ? extras.OwnerLength : -1);
+        TrackedPart? tracked = null;
+
         var flags = count > 0 ? ZmqSendFlags.SendMore : ZmqSendFlags.None;
-        if (bodyLength < socket.ZeroCopyThreshold)
+        if (bodyLength < threshold)
         {
             Require(socket.TrySend(body!.Memory.Span[..bodyLength], flags));
         }
         else
         {
-            var owner = body!;
-            body = null; // ownership passes to libzmq on success
-            Require(socket.TrySendZeroCopy(owner, bodyLength, flags));
+            tracked = trackedIndex == BodyPart ? delivery.Track(body, default, null) : null;
+            SendOwned(socket, ref body, bodyLength, flags, tracked);
         }
 
-        var buffers = extras.Buffers;
         for (int i = 0; i < buffers.Length; i++)
         {
             var partFlags = i < count - 1 ? ZmqSendFlags.SendMore : ZmqSendFlags.None;
-            Require(socket.TrySendZeroCopy(buffers[i], extras.Tracker, partFlags));
+            if (i == trackedIndex)
+            {
+                tracked = delivery.Track(null, buffers[i], extras.Tracker);
+                IMemoryOwner<byte>? none = null;
+                SendOwned(socket, ref none, buffers[i].Length, partFlags, tracked);
+            }
+            else
+            {
+                Require(socket.TrySendZeroCopy(buffers[i], extras.Tracker, partFlags));
+            }
         }
 
         if (extraOwner is not null)
         {
-            var owner = extraOwner;
-            extraOwner = null;
-            Require(socket.TrySendZeroCopy(owner, extras.OwnerLength, ZmqSendFlags.None));
+            var part = trackedIndex == OwnerPart ? delivery.Track(extraOwner, default, null) : null;
+            tracked = part ?? tracked;
+            SendOwned(socket, ref extraOwner, extras.OwnerLength, ZmqSendFlags.None, part);
         }
 
+        delivery.Accepted(tracked);
         return true;
+    }
+
+    private const int NoPart = -3, BodyPart = -2, OwnerPart = -1;
+
+    /// <summary>Which part of the message the writer tracks: the last one sent without copying (the owned extra, else
+    /// the last lent array at or above the threshold, else the body), or none. Lent memory that is not an array
+    /// (native memory, pooled blocks, views of received frames, which libzmq may share by reference count) keeps its
+    /// own send path and is not tracked.</summary>
+    private static int TrackedPartIndex(int threshold, int bodyLength, ReadOnlySpan<ReadOnlyMemory<byte>> buffers, int ownerLength)
+    {
+        if (ownerLength > 0 && ownerLength >= threshold)
+        {
+            return OwnerPart;
+        }
+
+        for (int i = buffers.Length - 1; i >= 0; i--)
+        {
+            var buffer = buffers[i];
+            if (buffer.Length > 0 && buffer.Length >= threshold)
+            {
+                // Only the last zero-copy part can prove the message was written; if it is not an array, track none of
+                // the lent parts (an earlier one would not prove the later one left).
+                return MemoryMarshal.TryGetArray(buffer, out _) ? i : NoPart;
+            }
+        }
+
+        return bodyLength > 0 && bodyLength >= threshold ? BodyPart : NoPart;
+    }
+
+    /// <summary>Sends an owned part (or a lent one wrapped in <paramref name="tracked"/>) without copying. On success
+    /// <paramref name="owner"/> becomes null (libzmq has it); on failure — false or an exception — the wrapper is
+    /// detached and <paramref name="owner"/> stays with the caller.</summary>
+    private static void SendOwned(ZmqSocket socket, ref IMemoryOwner<byte>? owner, int length, ZmqSendFlags flags, TrackedPart? tracked)
+    {
+        IMemoryOwner<byte> sending = (IMemoryOwner<byte>?)tracked ?? owner!;
+        bool sent = false;
+        try
+        {
+            sent = socket.TrySendZeroCopy(sending, length, flags);
+        }
+        finally
+        {
+            if (sent)
+            {
+                owner = null;
+            }
+            else
+            {
+                tracked?.Detach();
+            }
+        }
+
+        Require(sent);
     }
 
     private static void Require(bool sent)

@@ -284,7 +284,7 @@ public sealed class Receiver : IDisposable
             return null;
         }
 
-        var frames = ZmqMessage.Rent();
+        var frames = ZmqMessage.RentRecycled(); // internal to the message; its array views are checked frames
         if (!socket.TryReceive(frames, ZmqReceiveFlags.DontWait))
         {
             frames.Dispose();

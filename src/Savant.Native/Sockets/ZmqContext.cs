@@ -88,7 +88,14 @@ public sealed class ZmqContext : IDisposable
     }
 
     /// <summary>Creates a socket of <paramref name="type"/> in this context. See <see cref="ZmqSocket"/>.</summary>
-    public ZmqSocket CreateSocket(ZmqSocketType type) => new(this, type);
+    public ZmqSocket CreateSocket(ZmqSocketType type) => new(this, type) { PooledReceiveViews = PooledReceiveViews };
+
+    /// <summary>
+    /// The <see cref="ZmqSocket.PooledReceiveViews"/> value of sockets this context creates from now on (default false:
+    /// a view kept after its frame is disposed throws). Opting in makes receiving allocate 0 bytes per frame, and makes
+    /// the caller guarantee that no view outlives its owner.
+    /// </summary>
+    public bool PooledReceiveViews { get; set; }
 
     /// <summary>Shuts the context down (blocking calls on its sockets return with <see cref="ContextTerminatedException"/>)
     /// and releases this object's reference; the native context ends when its last socket is disposed. Idempotent.</summary>

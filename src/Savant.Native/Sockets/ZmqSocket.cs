@@ -22,7 +22,14 @@ namespace Savant.Native.Sockets;
 /// caller's buffer: it must not be modified until the tracker reports its release.
 /// <see cref="TrySendZeroCopy(IMemoryOwner{byte}, int, ZmqSendFlags)"/> hands the buffer over: the library disposes
 /// the owner when libzmq is done with it. Payloads shorter than <see cref="ZeroCopyThreshold"/> are copied on the
-/// zero-copy paths too, because below that size copying is cheaper than the release callback.</para>
+/// zero-copy paths too, because below that size copying is cheaper than the release callback. Memory that belongs to
+/// a received <see cref="ZmqFrame"/> (a frame's <c>Memory</c> or a slice of it) is never pinned by pointer: every
+/// zero-copy path sends it as a reference-counted copy of the frame's libzmq message (<c>zmq_msg_copy</c>), so a relay may
+/// dispose what it received as soon as the send returns. <see cref="TryForward(ZmqFrame, ZmqSendFlags)"/> and
+/// <see cref="TryForward(ZmqMessage, ZmqSendFlags)"/> do the same for whole frames and messages.</para>
+/// <para><b>Received views.</b> Frames received by this socket are fresh 24-byte view objects over recycled native
+/// messages: a view kept after its frame is disposed throws. <see cref="PooledReceiveViews"/> trades that check for
+/// 0 bytes per frame.</para>
 /// <para><b>Linger.</b> New sockets linger <see cref="DefaultLinger"/> (libzmq's own default is infinite), so
 /// closing a socket with unsent messages cannot stall context termination forever.</para>
 /// </remarks>
@@ -89,6 +96,15 @@ public sealed unsafe class ZmqSocket : IDisposable
             _zeroCopyThreshold = value;
         }
     }
+
+    /// <summary>
+    /// Whether received frames (and the <see cref="ZmqMessage"/>s of <see cref="TryReceiveMessage"/>) are recycled
+    /// objects. False (the default): each received frame is a new 24-byte view object, and every view taken from it
+    /// throws <see cref="ObjectDisposedException"/> after it is disposed. True: receiving allocates nothing, and a
+    /// view kept after its owner was disposed silently reads whatever message reuses the object next. Opt in only
+    /// where no view outlives its owner. The default comes from <see cref="ZmqContext.PooledReceiveViews"/>.
+    /// </summary>
+    public bool PooledReceiveViews { get; set; }
 
     // ---------------------------------------------------------------- endpoints
 
@@ -170,7 +186,57 @@ public sealed unsafe class ZmqSocket : IDisposable
     public bool TrySend(ZmqFrame frame, ZmqSendFlags flags = ZmqSendFlags.None)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        return SendMsg(frame.Msg, flags);
+        bool sent = SendMsg(frame.Msg, flags);
+        GC.KeepAlive(frame);
+        return sent;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="frame"/>'s content without copying and without taking it from the frame: libzmq shares the
+    /// buffer by reference count (<c>zmq_msg_copy</c>; it copies only messages of 33 bytes or fewer, which it keeps
+    /// inline). The frame keeps its content and still belongs to the caller, who may dispose it at once: the buffer
+    /// lives until libzmq has sent it. The way for a relay to pass on what it received.
+    /// </summary>
+    /// <returns>False on EAGAIN: nothing was queued.</returns>
+    /// <exception cref="ObjectDisposedException">The frame was disposed.</exception>
+    public bool TryForward(ZmqFrame frame, ZmqSendFlags flags = ZmqSendFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        bool sent = SendSharedCopy(frame.Msg, flags);
+        GC.KeepAlive(frame);
+        return sent;
+    }
+
+    /// <summary>
+    /// Sends every frame of <paramref name="message"/> as one multipart message, each as a reference-counted copy
+    /// (see <see cref="TryForward(ZmqFrame, ZmqSendFlags)"/>): no byte copied, the message unchanged and still the
+    /// caller's to dispose. Returns false only when the first frame could not be queued (EAGAIN); nothing was queued then.
+    /// </summary>
+    public bool TryForward(ZmqMessage message, ZmqSendFlags flags = ZmqSendFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        int count = message.Count;
+        if (count == 0)
+        {
+            throw new ArgumentException("A ZeroMQ message has at least one frame.", nameof(message));
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            var partFlags = i < count - 1 ? (flags | ZmqSendFlags.SendMore) : flags;
+            if (i > 0)
+            {
+                partFlags &= ~ZmqSendFlags.DontWait;
+            }
+
+            if (!TryForward(message[i], partFlags))
+            {
+                // Only the first part can meet EAGAIN: once it is queued, libzmq takes the rest of the message.
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -195,7 +261,10 @@ public sealed unsafe class ZmqSocket : IDisposable
                 partFlags &= ~ZmqSendFlags.DontWait;
             }
 
-            if (!SendMsg(message[i].Msg, partFlags))
+            var frame = message[i];
+            bool sent = SendMsg(frame.Msg, partFlags);
+            GC.KeepAlive(frame);
+            if (!sent)
             {
                 // Only the first part can meet EAGAIN: once it is queued, libzmq takes the rest of the message.
                 return false;
@@ -254,6 +323,11 @@ public sealed unsafe class ZmqSocket : IDisposable
             return true;
         }
 
+        if (MemoryMarshal.TryGetMemoryManager(data, out ZmqFrame? frame, out int start, out int length))
+        {
+            return ForwardFrameMemory(frame, start, length, owner, tracker, flags);
+        }
+
         long* storage = stackalloc long[8];
         var msg = (ZmqMsg*)storage;
         var state = SendState.Rent(data, owner, tracker);
@@ -284,6 +358,82 @@ public sealed unsafe class ZmqSocket : IDisposable
         return sent;
     }
 
+    /// <summary>Sends memory that belongs to a received frame: the whole frame as a reference-counted copy of its message;
+    /// a slice as a zero-copy message over the frame's buffer whose release closes a reference-counted copy that kept
+    /// the buffer alive. On success <paramref name="owner"/> (if any) is disposed at once: libzmq holds its own reference.</summary>
+    private bool ForwardFrameMemory(ZmqFrame frame, int start, int length, IMemoryOwner<byte>? owner, ZmqSendTracker? tracker, ZmqSendFlags flags)
+    {
+        var source = frame.Msg;
+        bool sent;
+        if (start == 0 && length == (int)Libzmq.MsgSize(source))
+        {
+            sent = SendSharedCopy(source, flags);
+        }
+        else
+        {
+            var keep = MsgHandlePool.RentCopyOf(source);
+            var state = SendState.RentForSlice(keep, (byte*)Libzmq.MsgData(keep.Msg) + start, tracker);
+            long* storage = stackalloc long[8];
+            var msg = (ZmqMsg*)storage;
+            if (Libzmq.MsgInitData(msg, state.Pointer, (nuint)length, &SendState.OnFree, (void*)state.Hint) == -1)
+            {
+                int errno = ErrorMapping.LastErrno();
+                state.Abandon();
+                ErrorMapping.Throw(errno, "zmq_msg_init_data");
+            }
+
+            sent = false;
+            try
+            {
+                sent = SendMsg(msg, flags);
+            }
+            finally
+            {
+                if (!sent)
+                {
+                    Libzmq.MsgClose(msg); // runs the free callback, which closes the kept copy
+                }
+            }
+        }
+
+        GC.KeepAlive(frame);
+        if (sent)
+        {
+            owner?.Dispose();
+        }
+
+        return sent;
+    }
+
+    /// <summary>Sends a reference-counted copy of <paramref name="source"/>; the source keeps its content.</summary>
+    private bool SendSharedCopy(ZmqMsg* source, ZmqSendFlags flags)
+    {
+        long* storage = stackalloc long[8];
+        var msg = (ZmqMsg*)storage;
+        Libzmq.MsgInit(msg);
+        if (Libzmq.MsgCopy(msg, source) == -1)
+        {
+            int errno = ErrorMapping.LastErrno();
+            Libzmq.MsgClose(msg);
+            ErrorMapping.Throw(errno, "zmq_msg_copy");
+        }
+
+        bool sent = false;
+        try
+        {
+            sent = SendMsg(msg, flags);
+        }
+        finally
+        {
+            if (!sent)
+            {
+                Libzmq.MsgClose(msg);
+            }
+        }
+
+        return sent;
+    }
+
     private bool SendMsg(ZmqMsg* msg, ZmqSendFlags flags)
     {
         var handle = Handle;
@@ -303,13 +453,15 @@ public sealed unsafe class ZmqSocket : IDisposable
     public bool TryReceive(ZmqFrame frame, ZmqReceiveFlags flags = ZmqReceiveFlags.None)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        return ReceiveMsg(frame.Msg, (int)flags);
+        bool received = ReceiveMsg(frame.Msg, (int)flags);
+        GC.KeepAlive(frame);
+        return received;
     }
 
     /// <summary>Receives one frame into a frame from the shared pool; the caller disposes it.</summary>
     public bool TryReceiveFrame([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ZmqFrame? frame, ZmqReceiveFlags flags = ZmqReceiveFlags.None)
     {
-        var f = ZmqFrame.Rent();
+        var f = ZmqFrame.Rent(PooledReceiveViews);
         if (ReceiveMsg(f.Msg, (int)flags))
         {
             frame = f;
@@ -330,7 +482,8 @@ public sealed unsafe class ZmqSocket : IDisposable
     {
         ArgumentNullException.ThrowIfNull(message);
         message.Clear();
-        var first = message.AddEmptyFrame();
+        bool recycled = PooledReceiveViews;
+        var first = message.AddEmptyFrame(recycled);
         if (!ReceiveMsg(first.Msg, (int)flags))
         {
             message.Clear();
@@ -340,7 +493,7 @@ public sealed unsafe class ZmqSocket : IDisposable
         var last = first;
         while (last.More)
         {
-            last = message.AddEmptyFrame();
+            last = message.AddEmptyFrame(recycled);
             if (!ReceiveMsg(last.Msg, 0))
             {
                 // Parts of one message arrive together; EAGAIN here means the receive timeout hit a broken peer.
@@ -349,13 +502,14 @@ public sealed unsafe class ZmqSocket : IDisposable
             }
         }
 
+        GC.KeepAlive(message);
         return true;
     }
 
     /// <summary>Receives a whole multipart message into a pooled <see cref="ZmqMessage"/>; the caller disposes it.</summary>
     public bool TryReceiveMessage([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ZmqMessage? message, ZmqReceiveFlags flags = ZmqReceiveFlags.None)
     {
-        var m = ZmqMessage.Rent();
+        var m = PooledReceiveViews ? ZmqMessage.RentRecycled() : ZmqMessage.Rent();
         if (TryReceive(m, flags))
         {
             message = m;

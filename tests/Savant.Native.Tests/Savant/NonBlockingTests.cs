@@ -384,7 +384,7 @@ public sealed class NonBlockingTests : SavantTestBase
         var waitingBlocking = Task.Run(() => writer.SendMessage("t", Message.CreateUserData("t"), new byte[] { 4 }));
 
         // Shutdown first fails the waiting sends, then (draining) joins the worker, which still needs the acks.
-        var shutdown = Task.Run(cancelPending ? writer.ShutdownCancelPending : writer.Shutdown);
+        var shutdown = Task.Run(() => cancelPending ? writer.ShutdownCancelPending() : writer.Shutdown());
         Assert.That(async () => await waitingAsync, Throws.InvalidOperationException.With.Message.EqualTo("Writer is shutdown."));
         Assert.That(async () => await waitingBlocking, Throws.InvalidOperationException.With.Message.EqualTo("Writer is shutdown."));
         Assert.That(ReplyOk(router).Data, Is.Zero);

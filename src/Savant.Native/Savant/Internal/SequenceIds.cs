@@ -29,20 +29,29 @@ internal sealed class SequenceNumbering
     public void Reset() => _counters.Clear();
 }
 
-/// <summary>The reader's sequence check (spec §7.1): logs restarts and gaps, never changes a result. Not thread-safe.</summary>
+/// <summary>The reader's sequence check (spec §7.1): logs restarts and gaps, never changes a result. An LRU of 512
+/// streams keyed by (system id, key); keys longer than <see cref="WireKey.MaxInline"/> characters are kept in compact
+/// form (<see cref="WireKey"/>), so a peer cannot grow an entry beyond ~100 characters per part. Not thread-safe.</summary>
 internal sealed class SequenceValidation
 {
-    private readonly LruCache<(string System, string Key), ulong> _counters = new(512);
+    private readonly LruCache<(string System, string Key), ulong> _counters = new(Capacity);
     private readonly ILogger _logger;
 
     public SequenceValidation(ILogger logger) => _logger = logger;
 
     public long Gaps { get; private set; }
 
+    /// <summary>Streams (system id, key) held; at most <see cref="Capacity"/>.</summary>
+    public int StreamCount => _counters.Count;
+
+    /// <summary>Capacity of the stream LRU (spec §7.1: 512).</summary>
+    public const int Capacity = 512;
+
     /// <summary>Checks <paramref name="message"/>; returns the number of messages missing before it (0 if none).</summary>
     public ulong Check(Message message)
     {
-        var key = (message.SystemId, message.SequenceKey);
+        // Both parts come from the wire: long ones are kept in compact form so an entry stays small.
+        var key = (WireKey.Compact(message.SystemId), WireKey.Compact(message.SequenceKey));
         _counters.TryGetValue(key, out ulong stored);
         ulong received = message.SeqId;
         ulong gap = 0;
@@ -50,7 +59,7 @@ internal sealed class SequenceValidation
         {
             if (_logger.IsEnabled(LogLevel.Trace))
             {
-                _logger.LogTrace("Savant stream restarted for system {SystemId} key {Key}: seq {Received} after {Stored}", key.SystemId, key.Item2, received, stored);
+                _logger.LogTrace("Savant stream restarted for system {SystemId} key {Key}: seq {Received} after {Stored}", message.SystemId, message.SequenceKey, received, stored);
             }
         }
         else if (received != stored + 1)
@@ -59,7 +68,7 @@ internal sealed class SequenceValidation
             Gaps++;
             if (_logger.IsEnabled(LogLevel.Warning))
             {
-                _logger.LogWarning("Savant messages lost for system {SystemId} key {Key}: expected seq {Expected}, received {Received}", key.SystemId, key.Item2, stored + 1, received);
+                _logger.LogWarning("Savant messages lost for system {SystemId} key {Key}: expected seq {Expected}, received {Received}", message.SystemId, message.SequenceKey, stored + 1, received);
             }
         }
 
