@@ -96,21 +96,20 @@ internal static class RecvCommand
         var message = FramePayload.NewVideoFrame("warm-up", 1, 1);
         _ = FramePayload.Verify(message, payload, true, verify);
         new StreamSequences().Observe("warm-up", "warm-up", 1, false, FramePayload.FrameNumber(payload));
-        new Dictionary<ReaderResultKind, long>()[ReaderResultKind.Message] = 1;
     }
 
     private static int Loop(Reader reader, string url, long max, bool dump, double idle, bool ignoreEos, VerifyMode verify, OutputMode mode, CancellationToken stop)
     {
         Warmup(verify);
-        var counts = new Dictionary<ReaderResultKind, long>();
+        var counts = new long[Enum.GetValues<ReaderResultKind>().Max(k => (int)k) + 1]; // per result kind, indexed
         // Per stream (system id, sequence key): the last seq id seen. One entry per stream, updated in place: O(1) and
         // allocation-free per message.
         var streams = new StreamSequences();
         long messages = 0, bytes = 0, corrupt = 0, verified = 0, unverified = 0, eosCount = 0;
         var clock = new Stopwatch();
         var cost = new RunCounters();
-        long lastMessageTicks = 0;
-        var sinceLast = Stopwatch.StartNew();
+        long lastMessageTicks = 0, firstMessage = 0;
+        long lastResult = Stopwatch.GetTimestamp(); // one clock read per result serves the idle limit and the rate
         long lastRateUpdate = 0;
         bool stoppedByEos = false;
 
@@ -119,7 +118,7 @@ internal static class RecvCommand
             using var result = reader.Receive();
             if (result.Kind == ReaderResultKind.Timeout)
             {
-                if (idle > 0 && sinceLast.Elapsed.TotalSeconds >= idle)
+                if (idle > 0 && Stopwatch.GetElapsedTime(lastResult).TotalSeconds >= idle)
                 {
                     break;
                 }
@@ -127,8 +126,8 @@ internal static class RecvCommand
                 continue;
             }
 
-            sinceLast.Restart();
-            counts[result.Kind] = counts.GetValueOrDefault(result.Kind) + 1;
+            lastResult = Stopwatch.GetTimestamp();
+            counts[(int)result.Kind]++;
             PayloadCheck? check = null;
             if (result is ReaderResultMessage m)
             {
@@ -136,9 +135,10 @@ internal static class RecvCommand
                 {
                     cost.Start();
                     clock.Start();
+                    firstMessage = lastResult;
                 }
 
-                lastMessageTicks = clock.ElapsedTicks; // the rate runs from the first to the last message, not to an idle stop
+                lastMessageTicks = lastResult; // the rate runs from the first to the last message, not to an idle stop
                 var msg = m.Message;
                 bool hasPayload = m.DataCount > 0;
                 var payload = hasPayload ? m.Data[0].Span : default;
@@ -196,16 +196,19 @@ internal static class RecvCommand
         {
             Messages = messages,
             Bytes = bytes,
-            Seconds = (double)lastMessageTicks / Stopwatch.Frequency,
+            Seconds = (double)(lastMessageTicks - firstMessage) / Stopwatch.Frequency,
             Lost = streams.Lost,
         };
         summary.Add("url", url).Add("verify", verify.ToString().ToLowerInvariant()).Add("verified", verified).Add("unverified", unverified)
             .Add("corrupt", corrupt).Add("duplicates", streams.Duplicates).Add("missed_before_start", streams.MissedBeforeStart).Add("seq_skipped", streams.SeqSkipped)
             .Add("streams", streams.Count).Add("seq_gaps", reader.SequenceGaps).Add("seq_lost", reader.LostMessages).Add("eos_received", eosCount)
             .Add("stopped_by", stop.IsCancellationRequested ? "interrupt" : stoppedByEos ? "eos" : max > 0 && messages >= max ? "max" : "idle");
-        foreach (var (kind, n) in counts.OrderBy(kv => kv.Key))
+        foreach (var kind in Enum.GetValues<ReaderResultKind>())
         {
-            summary.Add("results_" + SendCommand.Snake(kind.ToString()), n);
+            if (counts[(int)kind] > 0)
+            {
+                summary.Add("results_" + SendCommand.Snake(kind.ToString()), counts[(int)kind]);
+            }
         }
 
         cost.AddTo(summary, messages);

@@ -20,8 +20,14 @@ internal sealed class StreamSequences
 {
     private readonly Dictionary<(string System, string Key), State> _streams = new();
 
-    private struct State
+    // The stream of the previous message: consecutive messages usually share it, and comparing two short strings is
+    // cheaper than hashing them.
+    private State? _last;
+
+    private sealed class State(string system, string key)
     {
+        public readonly string System = system;
+        public readonly string Key = key;
         public ulong Seq;
         public long Frame;
         public bool HasFrame;
@@ -47,8 +53,19 @@ internal sealed class StreamSequences
     /// <param name="frame">The frame number the payload carries, or null when unknown.</param>
     public void Observe(string system, string key, ulong seq, bool endOfStream, long? frame = null)
     {
-        ref State state = ref CollectionsMarshal.GetValueRefOrAddDefault(_streams, (system, key), out bool exists);
-        if (!exists || state.Seq == 0)
+        State state;
+        if (_last is { } last && string.Equals(last.System, system, StringComparison.Ordinal) && string.Equals(last.Key, key, StringComparison.Ordinal))
+        {
+            state = last;
+        }
+        else
+        {
+            ref State? entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_streams, (system, key), out _);
+            state = entry ??= new State(system, key); // one object per stream, none per message
+            _last = state;
+        }
+
+        if (state.Seq == 0)
         {
             Count++;
             if (seq > 1)
@@ -59,7 +76,7 @@ internal sealed class StreamSequences
                 SeqSkipped += (long)(seq - 1) - missed;
             }
 
-            Advance(ref state, seq, frame);
+            Advance(state, seq, frame);
         }
         else if (seq <= state.Seq)
         {
@@ -77,16 +94,16 @@ internal sealed class StreamSequences
                 Lost += gap;
             }
 
-            Advance(ref state, seq, frame);
+            Advance(state, seq, frame);
         }
 
         if (endOfStream)
         {
-            state = default; // the writer numbers from 1 again; the entry is kept for reuse
+            Advance(state, 0, null); // the writer numbers from 1 again; the entry is kept for reuse
         }
     }
 
-    private static void Advance(ref State state, ulong seq, long? frame)
+    private static void Advance(State state, ulong seq, long? frame)
     {
         state.Seq = seq;
         state.HasFrame = frame.HasValue;
