@@ -13,11 +13,18 @@ public sealed class BenchEnvironment
     public required string PythonPeer { get; init; }
     public required string Python { get; init; }
     public required ProcSpec Self { get; init; }
+
+    /// <summary>The <c>savant-zmq</c> tool built in the same configuration as this harness (its rows are absent without it).</summary>
+    public required string Cli { get; init; }
+
+    /// <summary>The <c>dotnet</c> host that runs <see cref="Cli"/>.</summary>
+    public required string DotnetHost { get; init; }
     public required Dictionary<string, string> Facts { get; init; }
 
     public bool HasBaseline => File.Exists(Baseline);
     public bool HasRust => File.Exists(RustPeer);
     public bool HasPython => File.Exists(PythonPeer) && File.Exists(Python);
+    public bool HasCli => File.Exists(Cli);
 
     public static BenchEnvironment Capture()
     {
@@ -43,9 +50,12 @@ public sealed class BenchEnvironment
             ["loadavg_start"] = Read("/proc/loadavg"),
             ["started_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
         };
+        string configuration = AppContext.BaseDirectory.Replace('\\', '/').Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
         return new BenchEnvironment
         {
             RepoRoot = root,
+            Cli = Path.Combine(root, "src/Savant.Native.Cli/bin", configuration, "net10.0/savant-zmq.dll"),
+            DotnetHost = Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet",
             Baseline = Path.Combine(root, "native/baseline/build/zmq_baseline"),
             RustPeer = Path.Combine(root, "native/peers/rust/target/release/savant-peer"),
             PythonPeer = Path.Combine(root, "native/peers/python/sleap_peer.py"),
@@ -287,6 +297,20 @@ public static class CaseCatalog
                 e => Self(env, Default(Sr(e, cnt))), e => Self(env, Default(Sw(e, cnt)))));
         }
 
+        if (env.HasCli)
+        {
+            // The savant-zmq tool as a user runs it (send → recv), with the settings of the worker pair above (ring, HWM
+            // 1000): its rate against "Savant C# -> C# (Writer/Reader)" shows what the tool itself costs; one row per
+            // recv --verify mode.
+            foreach (string verify in new[] { "sample", "full", "none" })
+            {
+                string[] Kr(string e) => [env.Cli, "recv", "--url", $"router+bind:{e}", "--hwm", SavantHwm, "--verify", verify, "--idle", "15", "--json", "--quiet"];
+                string[] Kw(string e) => [env.Cli, "send", "--url", $"dealer+connect:{e}", "--count", cnt, "--size", sz, "--ring", ring, "--hwm", SavantHwm, "--eos",
+                    "--send-timeout", "10000", "--ack-timeout", "15000", "--json", "--quiet"];
+                all.Add(new Case(CliSystem(verify), "savant", "zerocopy", t, size, n, e => new ProcSpec(env.DotnetHost, Kr(e)), e => new ProcSpec(env.DotnetHost, Kw(e))));
+            }
+        }
+
         all.Add(new Case("Savant C# -> C# (NonBlocking)", "savant", "zerocopy", t, size, n,
             e => Self(env, [.. Sr(e, cnt), "--api", "nonblocking"]), e => Self(env, [.. Sw(e, cnt), "--api", "nonblocking"])));
         all.Add(new Case("Savant C# -> C# (async)", "savant", "zerocopy", t, size, n,
@@ -306,6 +330,9 @@ public static class CaseCatalog
             all.Add(new Case("NetMQ, BufferManager pool", "netmq", "copy", t, size, n, e => Self(env, Nr(e, "buffer")), e => Self(env, Nw(e, "buffer"))));
         }
     }
+
+    /// <summary>Row name of the <c>savant-zmq send → recv --verify <paramref name="verify"/></c> pair.</summary>
+    public static string CliSystem(string verify) => $"savant-zmq send -> recv --verify {verify}";
 
     /// <summary>High-water mark of the Savant rows: libzmq's default, which the C baseline and the sockets rows use
     /// (savant-rs's own default is 50).</summary>

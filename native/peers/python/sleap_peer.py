@@ -23,6 +23,7 @@ Run ``sleap_peer.py send --help`` / ``recv --help`` for all options.
 """
 
 import argparse
+import base64
 import hashlib
 import json
 import sys
@@ -115,8 +116,12 @@ class Receiver:
         return self.socket.getsockopt_string(zmq.LAST_ENDPOINT)
 
     def _recv(self):
-        message = self.socket.recv_json()
-        if "dtype" in message and "shape" in message:
+        raw = self.socket.recv()
+        message = json.loads(raw.decode("utf8"))  # what pyzmq's recv_json does
+        if isinstance(message, dict):
+            # The header frame's bytes as they arrived (this peer reports them; SLEAP keeps only the decoded dict).
+            message[RAW_HEADER] = raw
+        if isinstance(message, dict) and "dtype" in message and "shape" in message:
             frame = self.socket.recv(copy=False)
             message["ndarray"] = np.frombuffer(frame.buffer, dtype=message["dtype"]).reshape(message["shape"])
         return message
@@ -258,6 +263,18 @@ def make_array(base, index):
     return array
 
 
+RAW_HEADER = "__raw_header__"
+
+
+def wire_json(obj):
+    """The bytes pyzmq's send_json puts on the wire for obj (zmq.utils.jsonapi.dumps)."""
+    return zmq.utils.jsonapi.dumps(obj)
+
+
+def b64(data):
+    return base64.b64encode(bytes(data)).decode("ascii")
+
+
 def checksum(buffer):
     return hashlib.sha256(buffer).hexdigest()
 
@@ -269,8 +286,12 @@ def emit(obj):
 
 def describe(index, message):
     """One output line for a received message (the header without the ndarray, and the array's dtype/shape/checksum)."""
-    header = {k: v for k, v in message.items() if k != "ndarray"} if isinstance(message, dict) else message
+    header = {k: v for k, v in message.items() if k not in ("ndarray", RAW_HEADER)} if isinstance(message, dict) else message
     line = {"index": index, "header": header}
+    if isinstance(message, dict) and RAW_HEADER in message:
+        # The raw header bytes received, and the bytes Python itself sends for the header it decoded from them.
+        line["header_raw_b64"] = b64(message[RAW_HEADER])
+        line["header_python_b64"] = b64(wire_json(header))
     array = message.get("ndarray") if isinstance(message, dict) else None
     if array is not None:
         line["dtype"] = str(array.dtype)
@@ -412,13 +433,14 @@ def cmd_send(args):
         if args.dict:
             sender.send_dict(header)
             if args.json:
-                emit({"index": i, "header": header})
+                emit({"index": i, "header": header, "header_raw_b64": b64(wire_json(header))})
         else:
             array = make_array(base, i)
             sender.send_array(header, array)  # adds dtype and shape to header, as SLEAP does
             total += array.nbytes
             if args.json:
                 emit({"index": i, "header": {k: (list(v) if k == "shape" else v) for k, v in header.items()},
+                      "header_raw_b64": b64(wire_json(header)),
                       "dtype": str(array.dtype), "shape": list(array.shape), "nbytes": int(array.nbytes),
                       "sha256": checksum(array.reshape(-1).view(np.uint8).data if array.size else b"")})
         if args.interval:

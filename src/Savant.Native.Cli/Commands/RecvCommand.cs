@@ -19,9 +19,15 @@ internal static class RecvCommand
         var idle = new Option<double>("--idle") { Description = "Stop after this many seconds without any message (0: never)", DefaultValueFactory = _ => 0 };
         var noEos = new Option<bool>("--ignore-eos") { Description = "Keep reading after an EndOfStream" };
         var hwm = new Option<int>("--hwm") { Description = "Reader receive_hwm", DefaultValueFactory = _ => 50 };
-        var command = new Command("recv", "Receive Savant messages, verify payload checksums, and report")
+        var verify = new Option<string>("--verify")
         {
-            url, prefix, max, dump, idle, noEos, hwm,
+            Description = "Payload check: full (every byte, XXH3 against the announced checksum), sample (header, one byte per 4 KiB page, last byte) or none",
+            DefaultValueFactory = _ => "full",
+        };
+        verify.AcceptOnlyFromAmong("full", "sample", "none");
+        var command = new Command("recv", "Receive Savant messages, verify payloads, count lost and duplicate messages per stream, and report")
+        {
+            url, prefix, max, dump, idle, noEos, hwm, verify,
         };
         CurveCliOptions.AddTo(command);
         command.SetAction(parse => Run(
@@ -33,11 +39,20 @@ internal static class RecvCommand
             parse.GetValue(dump),
             parse.GetValue(idle),
             parse.GetValue(noEos),
+            ParseVerify(parse.GetValue(verify)!),
             OutputMode.From(parse)));
         return command;
     }
 
-    private static int Run(System.CommandLine.ParseResult parse, int hwm, string url, string prefix, long max, bool dump, double idle, bool ignoreEos, OutputMode mode)
+    internal static VerifyMode ParseVerify(string text) => text switch
+    {
+        "full" => VerifyMode.Full,
+        "sample" => VerifyMode.Sample,
+        "none" => VerifyMode.None,
+        _ => throw new UsageException($"invalid --verify '{text}': use full, sample or none"),
+    };
+
+    private static int Run(System.CommandLine.ParseResult parse, int hwm, string url, string prefix, long max, bool dump, double idle, bool ignoreEos, VerifyMode verify, OutputMode mode)
     {
         if (max < 0) throw new UsageException("--max must be 0 or more");
         if (idle < 0) throw new UsageException("--idle must be 0 or more");
@@ -64,7 +79,7 @@ internal static class RecvCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            return Loop(reader, url, max, dump, idle, ignoreEos, mode, stop.Token);
+            return Loop(reader, url, max, dump, idle, ignoreEos, verify, mode, stop.Token);
         }
         finally
         {
@@ -72,14 +87,29 @@ internal static class RecvCommand
         }
     }
 
-    private static int Loop(Reader reader, string url, long max, bool dump, double idle, bool ignoreEos, OutputMode mode, CancellationToken stop)
+    /// <summary>Runs the per-message checks once on a synthetic stamped payload, so their code is compiled while the
+    /// reader waits for its first message instead of on it.</summary>
+    private static void Warmup(VerifyMode verify)
     {
-        var counts = new Dictionary<ReaderResultKind, long>();
-        var lastSeq = new Dictionary<(string System, string Key), ulong>();
-        long messages = 0, bytes = 0, lost = 0, corrupt = 0, eosCount = 0, duplicates = 0;
-        var seen = new HashSet<(string System, string Source, long Pts)>();
+        byte[] payload = new byte[2 * FramePayload.Page];
+        FramePayload.FillStamped(payload, 1);
+        var message = FramePayload.NewVideoFrame("warm-up", 1, 1);
+        _ = FramePayload.Verify(message, payload, true, verify);
+        new StreamSequences().Observe("warm-up", "warm-up", 1, false, FramePayload.FrameNumber(payload));
+    }
+
+    private static int Loop(Reader reader, string url, long max, bool dump, double idle, bool ignoreEos, VerifyMode verify, OutputMode mode, CancellationToken stop)
+    {
+        Warmup(verify);
+        var counts = new long[Enum.GetValues<ReaderResultKind>().Max(k => (int)k) + 1]; // per result kind, indexed
+        // Per stream (system id, sequence key): the last seq id seen. One entry per stream, updated in place: O(1) and
+        // allocation-free per message.
+        var streams = new StreamSequences();
+        long messages = 0, bytes = 0, corrupt = 0, verified = 0, unverified = 0, eosCount = 0;
         var clock = new Stopwatch();
-        var sinceLast = Stopwatch.StartNew();
+        var cost = new RunCounters();
+        long lastMessageTicks = 0, firstMessage = 0;
+        long lastResult = Stopwatch.GetTimestamp(); // one clock read per result serves the idle limit and the rate
         long lastRateUpdate = 0;
         bool stoppedByEos = false;
 
@@ -88,7 +118,7 @@ internal static class RecvCommand
             using var result = reader.Receive();
             if (result.Kind == ReaderResultKind.Timeout)
             {
-                if (idle > 0 && sinceLast.Elapsed.TotalSeconds >= idle)
+                if (idle > 0 && Stopwatch.GetElapsedTime(lastResult).TotalSeconds >= idle)
                 {
                     break;
                 }
@@ -96,53 +126,56 @@ internal static class RecvCommand
                 continue;
             }
 
-            sinceLast.Restart();
-            counts[result.Kind] = counts.GetValueOrDefault(result.Kind) + 1;
+            lastResult = Stopwatch.GetTimestamp();
+            counts[(int)result.Kind]++;
+            PayloadCheck? check = null;
             if (result is ReaderResultMessage m)
             {
                 if (!clock.IsRunning)
                 {
+                    cost.Start();
                     clock.Start();
+                    firstMessage = lastResult;
                 }
 
+                lastMessageTicks = lastResult; // the rate runs from the first to the last message, not to an idle stop
                 var msg = m.Message;
-                var key = (msg.SystemId, msg.SequenceKey);
-                if (lastSeq.TryGetValue(key, out ulong previous) && msg.SeqId > previous + 1)
-                {
-                    lost += (long)(msg.SeqId - previous - 1);
-                }
-
-                lastSeq[key] = msg.SeqId;
+                bool hasPayload = m.DataCount > 0;
+                var payload = hasPayload ? m.Data[0].Span : default;
+                streams.Observe(msg.SystemId, msg.SequenceKey, msg.SeqId, msg.IsEndOfStream, FramePayload.FrameNumber(payload));
                 if (msg.IsEndOfStream)
                 {
                     eosCount++;
-                    lastSeq.Remove(key); // the writer restarts numbering after an EOS
                 }
                 else
                 {
                     messages++;
                     bytes += m.Data.TotalLength;
-                    if (!ChecksumOk(m))
+                    check = FramePayload.Verify(msg, payload, hasPayload, verify);
+                    switch (check)
                     {
-                        corrupt++;
-                    }
-
-                    if (msg.ContentCase == Message.ContentOneofCase.VideoFrame && !seen.Add((msg.SystemId, msg.VideoFrame.SourceId, msg.VideoFrame.Pts)))
-                    {
-                        duplicates++;
+                        case PayloadCheck.Verified:
+                            verified++;
+                            break;
+                        case PayloadCheck.Corrupt:
+                            corrupt++;
+                            break;
+                        default:
+                            unverified++;
+                            break;
                     }
                 }
             }
 
             if (!mode.Quiet && (dump || mode.Json))
             {
-                Console.Out.WriteLine(mode.Json ? JsonLine(result) : TextLine(result));
+                Console.Out.WriteLine(mode.Json ? JsonLine(result, check) : TextLine(result));
             }
             else if (mode.Live && clock.ElapsedMilliseconds - lastRateUpdate >= 500)
             {
                 lastRateUpdate = clock.ElapsedMilliseconds;
                 double s = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                Console.Error.Write($"\r{messages} messages  {messages / s:F1} msg/s  {bytes / s / 1e9:F3} GB/s  lost {lost}   ");
+                Console.Error.Write($"\r{messages} messages  {messages / s:F1} msg/s  {bytes / s / 1e9:F3} GB/s  lost {streams.Lost}   ");
             }
 
             if (result is ReaderResultMessage { Message.IsEndOfStream: true } && !ignoreEos)
@@ -152,6 +185,8 @@ internal static class RecvCommand
             }
         }
 
+        clock.Stop();
+        cost.Stop();
         if (mode.Live && !dump)
         {
             Console.Error.WriteLine();
@@ -161,21 +196,25 @@ internal static class RecvCommand
         {
             Messages = messages,
             Bytes = bytes,
-            Seconds = clock.Elapsed.TotalSeconds,
-            Lost = lost,
+            Seconds = (double)(lastMessageTicks - firstMessage) / Stopwatch.Frequency,
+            Lost = streams.Lost,
         };
-        summary.Add("url", url).Add("corrupt", corrupt).Add("duplicates", duplicates).Add("seq_gaps", reader.SequenceGaps).Add("seq_lost", reader.LostMessages).Add("eos_received", eosCount).Add("stopped_by", stop.IsCancellationRequested ? "interrupt" : stoppedByEos ? "eos" : max > 0 && messages >= max ? "max" : "idle");
-        foreach (var (kind, n) in counts.OrderBy(kv => kv.Key))
+        summary.Add("url", url).Add("verify", verify.ToString().ToLowerInvariant()).Add("verified", verified).Add("unverified", unverified)
+            .Add("corrupt", corrupt).Add("duplicates", streams.Duplicates).Add("missed_before_start", streams.MissedBeforeStart).Add("seq_skipped", streams.SeqSkipped)
+            .Add("streams", streams.Count).Add("seq_gaps", reader.SequenceGaps).Add("seq_lost", reader.LostMessages).Add("eos_received", eosCount)
+            .Add("stopped_by", stop.IsCancellationRequested ? "interrupt" : stoppedByEos ? "eos" : max > 0 && messages >= max ? "max" : "idle");
+        foreach (var kind in Enum.GetValues<ReaderResultKind>())
         {
-            summary.Add("results_" + SendCommand.Snake(kind.ToString()), n);
+            if (counts[(int)kind] > 0)
+            {
+                summary.Add("results_" + SendCommand.Snake(kind.ToString()), counts[(int)kind]);
+            }
         }
 
+        cost.AddTo(summary, messages);
         summary.Print(mode);
-        return corrupt == 0 && duplicates == 0 ? 0 : 1;
+        return corrupt == 0 && streams.Lost == 0 && streams.Duplicates == 0 ? 0 : 1;
     }
-
-    private static bool ChecksumOk(ReaderResultMessage m) =>
-        FramePayload.AnnouncedChecksum(m.Message) is not { } expected || (m.DataCount > 0 && FramePayload.Checksum(m.Data[0].Span) == expected);
 
     private static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(bytes);
 
@@ -189,7 +228,7 @@ internal static class RecvCommand
         _ => r.Kind.ToString(),
     };
 
-    private static string JsonLine(ReaderResult r)
+    private static string JsonLine(ReaderResult r, PayloadCheck? check)
     {
         var o = new Dictionary<string, object?> { ["result"] = SendCommand.Snake(r.Kind.ToString()) };
         switch (r)
@@ -206,7 +245,11 @@ internal static class RecvCommand
                 if (m.Message.ContentCase == Message.ContentOneofCase.VideoFrame)
                 {
                     o["pts"] = m.Message.VideoFrame.Pts;
-                    o["checksum_ok"] = ChecksumOk(m);
+                    o["payload_check"] = check?.ToString().ToLowerInvariant();
+                    if (check is PayloadCheck.Verified or PayloadCheck.Corrupt)
+                    {
+                        o["checksum_ok"] = check == PayloadCheck.Verified;
+                    }
                 }
 
                 break;

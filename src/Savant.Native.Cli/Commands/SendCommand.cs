@@ -25,14 +25,15 @@ internal static class SendCommand
         var ackTimeout = new Option<int>("--ack-timeout") { Description = "Writer receive_timeout (acknowledgement wait) in ms", DefaultValueFactory = _ => 5000 };
         var retryUntilSent = new Option<bool>("--retry-until-sent") { Description = "When a message ends in send_timeout, send the same message again (same pts and payload, next seq id) until it is sent; nothing is lost while the writer lives" };
         var ringOption = new Option<int>("--ring") { Description = "Payload buffers lent to libzmq at once (zero-copy ring, 1-4096). A buffer is reused only after libzmq released it, so a small ring back-pressures the sender before the socket's high-water mark does", DefaultValueFactory = _ => 4 };
+        var hwm = new Option<int?>("--hwm") { Description = "Writer send_hwm (default: the Savant default, 50)" };
         var command = new Command("send", "Send VideoFrame messages with a synthetic payload frame to a Savant reader")
         {
-            url, source, topic, count, size, width, height, rate, eos, sendTimeout, sendRetries, ackTimeout, retryUntilSent, ringOption,
+            url, source, topic, count, size, width, height, rate, eos, sendTimeout, sendRetries, ackTimeout, retryUntilSent, ringOption, hwm,
         };
         CurveCliOptions.AddTo(command);
         command.SetAction(parse => Run(
             parse,
-            new SendTuning(parse.GetValue(sendTimeout), parse.GetValue(sendRetries), parse.GetValue(ackTimeout), parse.GetValue(retryUntilSent), parse.GetValue(ringOption)),
+            new SendTuning(parse.GetValue(sendTimeout), parse.GetValue(sendRetries), parse.GetValue(ackTimeout), parse.GetValue(retryUntilSent), parse.GetValue(ringOption), parse.GetValue(hwm)),
             parse.GetValue(url)!,
             parse.GetValue(source)!,
             parse.GetValue(topic),
@@ -46,7 +47,7 @@ internal static class SendCommand
         return command;
     }
 
-    private sealed record SendTuning(int SendTimeoutMs, int SendRetries, int AckTimeoutMs, bool RetryUntilSent, int Ring);
+    private sealed record SendTuning(int SendTimeoutMs, int SendRetries, int AckTimeoutMs, bool RetryUntilSent, int Ring, int? Hwm);
 
     private static int Run(System.CommandLine.ParseResult parse, SendTuning tuning, string url, string source, string? topic, long count, int? size, int width, int height, double rate, bool eos, OutputMode mode)
     {
@@ -65,6 +66,12 @@ internal static class SendCommand
             .WithSendTimeout(tuning.SendTimeoutMs)
             .WithSendRetries(tuning.SendRetries)
             .WithReceiveTimeout(tuning.AckTimeoutMs);
+        if (tuning.Hwm is { } sendHwm)
+        {
+            if (sendHwm <= 0) throw new UsageException("--hwm must be positive");
+            builder.WithSendHighWatermark(sendHwm);
+        }
+
         var probe = builder.Build();
         if (CurveCliOptions.From(parse, probe.Bind) is { } curve)
         {
@@ -74,17 +81,21 @@ internal static class SendCommand
         var config = builder.Build();
         using var writer = Writer.Open(config);
         var message = FramePayload.NewVideoFrame(source, width, height);
-        var checksum = FramePayload.AddChecksumAttribute(message.VideoFrame);
+        // A stamped payload describes itself; only one too short for the stamp has its checksum announced in the message.
+        var checksum = payloadSize is > 0 and < FramePayload.HeaderBytes ? FramePayload.AddChecksumAttribute(message.VideoFrame) : null;
         int ring = tuning.Ring;
-        var buffers = new (byte[] Data, ZmqSendTracker Tracker)[ring];
+        // Each ring buffer is filled once; per message only its frame number is stamped into the header.
+        var buffers = new (byte[] Data, ZmqSendTracker Tracker, long Sum)[ring];
         for (int i = 0; i < ring; i++)
         {
-            buffers[i] = (GC.AllocateUninitializedArray<byte>((int)payloadSize, pinned: true), new ZmqSendTracker());
+            var data = GC.AllocateUninitializedArray<byte>((int)payloadSize, pinned: true);
+            buffers[i] = (data, new ZmqSendTracker(), FramePayload.FillStamped(data, (ulong)i + 1));
         }
 
-        var rng = new Random(42);
         long sent = 0, failed = 0, resent = 0;
         var counts = new Dictionary<WriterResultKind, long>();
+        var cost = new RunCounters();
+        cost.Start();
         var clock = Stopwatch.StartNew();
         for (long i = 0; i < count; i++)
         {
@@ -98,14 +109,18 @@ internal static class SendCommand
                 }
             }
 
-            var (data, tracker) = buffers[i % ring];
+            var (data, tracker, sum) = buffers[i % ring];
             if (!tracker.Wait(TimeSpan.FromSeconds(30)))
             {
                 throw new TimeoutException("libzmq did not release a payload buffer within 30 s");
             }
 
-            rng.NextBytes(data);
-            checksum.Data = FramePayload.Checksum(data);
+            FramePayload.Stamp(data, i);
+            if (checksum is not null)
+            {
+                checksum.Data = sum;
+            }
+
             message.VideoFrame.Pts = i;
             var result = payloadSize == 0 ? writer.SendMessage(topic, message) : writer.SendMessage(topic, message, data, tracker);
             counts[result.Kind] = counts.GetValueOrDefault(result.Kind) + 1;
@@ -145,6 +160,7 @@ internal static class SendCommand
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
+        cost.Stop();
         string systemId = writer.SystemId ?? string.Empty;
         var flush = writer.Shutdown(); // waits (flush timeout) for libzmq to hand over what it still holds
 
@@ -153,9 +169,11 @@ internal static class SendCommand
             Messages = sent,
             Bytes = sent * payloadSize,
             Seconds = seconds,
-            Lost = failed,
         };
-        summary.Add("url", url).Add("system_id", systemId).Add("payload_bytes", payloadSize).Add("resent", resent)
+        // A writer cannot know what its reader lost: "lost" is left out; "failed" counts messages libzmq never took,
+        // "undelivered" accepted ones libzmq still held when the shutdown flush timed out.
+        summary.Add("url", url).Add("system_id", systemId).Add("payload_bytes", payloadSize)
+            .Add("sent", sent).Add("failed", failed).Add("resent", resent).Add("ring", ring)
             .Add("undelivered", flush.Undelivered).Add("unconfirmed_copied", flush.UnconfirmedCopied);
         foreach (var (kind, n) in counts.OrderBy(kv => kv.Key))
         {
@@ -167,6 +185,7 @@ internal static class SendCommand
             summary.Add("eos_result", Snake(e.Kind.ToString()));
         }
 
+        cost.AddTo(summary, sent);
         summary.Print(mode);
         bool eosOk = eosResult is null || eosResult.Value.Kind is WriterResultKind.Success or WriterResultKind.Ack;
         return failed == 0 && eosOk && flush.Undelivered == 0 ? 0 : 1;

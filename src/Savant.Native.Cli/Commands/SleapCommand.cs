@@ -121,13 +121,17 @@ internal static class SleapCommand
         try
         {
             const int ring = 4;
-            var slots = new (byte[] Data, ZmqSendTracker Tracker)[ring];
+            // Each ring buffer is filled once, and its checksum computed once: generating arrays never bounds the rate.
+            var slots = new (byte[] Data, ZmqSendTracker Tracker, string Sum)[ring];
+            var rng = new Random(7);
             for (int i = 0; i < ring; i++)
             {
-                slots[i] = (GC.AllocateUninitializedArray<byte>((int)byteLength, pinned: true), new ZmqSendTracker());
+                var data = GC.AllocateUninitializedArray<byte>((int)byteLength, pinned: true);
+                rng.NextBytes(data);
+                slots[i] = (data, new ZmqSendTracker(), FramePayload.Checksum(data).ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
             }
 
-            var rng = new Random(7);
+            long sent = 0, dropped = 0;
             var clock = Stopwatch.StartNew();
             for (long i = 0; i < count; i++)
             {
@@ -136,28 +140,35 @@ internal static class SleapCommand
                     Thread.Sleep(wait);
                 }
 
-                var (data, tracker) = slots[i % ring];
+                var (data, tracker, sum) = slots[i % ring];
                 if (!tracker.Wait(TimeSpan.FromSeconds(30)))
                 {
                     throw new TimeoutException("libzmq did not release an array buffer within 30 s");
                 }
 
-                rng.NextBytes(data);
                 var header = new JsonObject
                 {
                     ["type"] = "frame",
                     ["seq"] = i,
-                    ["xxh3"] = FramePayload.Checksum(data).ToString("x16", System.Globalization.CultureInfo.InvariantCulture),
+                    ["xxh3"] = sum,
                 };
-                sender.SendArray(header, NdArray.Create(data, dtype, shape), tracker);
+                if (sender.SendArray(header, NdArray.Create(data, dtype, shape), tracker))
+                {
+                    sent++;
+                }
+                else
+                {
+                    dropped++;
+                }
+
                 if (!mode.Quiet && !mode.Json && mode.Live && i % 10 == 9)
                 {
-                    Console.Error.Write($"\rsent {i + 1}/{count}  {(i + 1) / clock.Elapsed.TotalSeconds:F1} arrays/s   ");
+                    Console.Error.Write($"\rsent {sent}/{count}, dropped {dropped}  {(i + 1) / clock.Elapsed.TotalSeconds:F1} arrays/s   ");
                 }
             }
 
             double seconds = clock.Elapsed.TotalSeconds;
-            foreach (var (_, tracker) in slots)
+            foreach (var (_, tracker, _) in slots)
             {
                 tracker.Wait(TimeSpan.FromSeconds(10));
             }
@@ -167,10 +178,12 @@ internal static class SleapCommand
                 Console.Error.WriteLine();
             }
 
-            var summary = new RunSummary("sleap send") { Messages = count, Bytes = count * byteLength, Seconds = seconds, Lost = 0 };
-            summary.Add("address", address).Add("dtype", dtype.Name).Add("shape", shape).Add("paired", paired);
+            // PUB cannot know what its subscribers lost: "lost" is left out. "sent" counts what libzmq accepted (PUB may
+            // still drop it silently at its high-water mark), "dropped" what the socket refused.
+            var summary = new RunSummary("sleap send") { Messages = sent, Bytes = sent * byteLength, Seconds = seconds };
+            summary.Add("sent", sent).Add("dropped", dropped).Add("address", address).Add("dtype", dtype.Name).Add("shape", shape).Add("paired", paired);
             summary.Print(mode);
-            return 0;
+            return dropped == 0 ? 0 : 1;
         }
         finally
         {
@@ -210,8 +223,8 @@ internal static class SleapCommand
             receiver.Setup();
         }
 
-        long messages = 0, bytes = 0, lost = 0, corrupt = 0, invalid = 0, handshakes = 0;
-        long? lastSeq = null;
+        long messages = 0, bytes = 0, corrupt = 0, verified = 0, unverified = 0, invalid = 0, handshakes = 0;
+        var sequence = new CounterSequence();
         var clock = new Stopwatch();
         var sinceLast = Stopwatch.StartNew();
         try
@@ -263,20 +276,22 @@ internal static class SleapCommand
                         messages++;
                         var array = message.Array;
                         bytes += array?.Data.Length ?? 0;
-                        if (message.Header["seq"] is JsonNode seqNode && TryLong(seqNode, out long seq))
+                        if (message.TryGetHeaderInt64("seq", out long seq))
                         {
-                            if (lastSeq is { } previous && seq > previous + 1)
-                            {
-                                lost += seq - previous - 1;
-                            }
-
-                            lastSeq = seq;
+                            sequence.Observe(seq);
                         }
 
-                        if (array is not null && message.Header["xxh3"] is JsonNode sumNode
-                            && sumNode.ToString() != FramePayload.Checksum(array.Data.Span).ToString("x16", System.Globalization.CultureInfo.InvariantCulture))
+                        if (array is null || !message.TryGetHeaderString("xxh3", out string? announced))
+                        {
+                            unverified++;
+                        }
+                        else if (announced != FramePayload.Checksum(array.Data.Span).ToString("x16", System.Globalization.CultureInfo.InvariantCulture))
                         {
                             corrupt++;
+                        }
+                        else
+                        {
+                            verified++;
                         }
 
                         if (!mode.Quiet)
@@ -300,19 +315,15 @@ internal static class SleapCommand
             }
         }
 
-        var summary = new RunSummary("sleap recv") { Messages = messages, Bytes = bytes, Seconds = clock.Elapsed.TotalSeconds, Lost = lost };
-        summary.Add("address", address).Add("corrupt", corrupt).Add("invalid", invalid).Add("handshakes", handshakes).Add("paired", paired);
+        var summary = new RunSummary("sleap recv") { Messages = messages, Bytes = bytes, Seconds = clock.Elapsed.TotalSeconds, Lost = sequence.Lost };
+        summary.Add("address", address).Add("verified", verified).Add("unverified", unverified).Add("corrupt", corrupt)
+            .Add("duplicates", sequence.Duplicates).Add("missed_before_start", sequence.MissedBeforeStart)
+            .Add("invalid", invalid).Add("handshakes", handshakes).Add("paired", paired);
         summary.Print(mode);
-        return corrupt == 0 ? 0 : 1;
+        return corrupt == 0 && sequence.Lost == 0 && sequence.Duplicates == 0 ? 0 : 1;
     }
 
     private static List<SleapMessage> OneOrNone(SleapMessage? message) => message is null ? [] : [message];
-
-    private static bool TryLong(JsonNode node, out long value)
-    {
-        value = 0;
-        return node is JsonValue v && (v.TryGetValue(out value) || (v.TryGetValue(out JsonElement e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out value)));
-    }
 
     private static void Print(SleapMessage message, OutputMode mode)
     {

@@ -69,7 +69,7 @@ internal static class SoakCommand
 
         using var reader = Reader.Open(new ReaderConfigBuilder(readerUrl).WithReceiveTimeout(200).Build());
 
-        long received = 0, corrupt = 0, sendTimeouts = 0, restarts = 0;
+        long sent = 0, received = 0, corrupt = 0, sendTimeouts = 0, sendFailures = 0, restarts = 0, eosAcked = 0, eosNotAcked = 0;
         using var stop = new CancellationTokenSource();
         using var stopReader = new CancellationTokenSource();
         var readerThread = new Thread(() =>
@@ -119,13 +119,23 @@ internal static class SoakCommand
 
                         checksum.Data = sum;
                         message.VideoFrame.Pts = n++;
-                        if (writer.SendMessage(Source, message, data, tracker).Kind == WriterResultKind.SendTimeout)
+                        var result = writer.SendMessage(Source, message, data, tracker);
+                        if (result.IsSent && result.Kind == WriterResultKind.Success)
+                        {
+                            Interlocked.Increment(ref sent);
+                        }
+                        else if (result.Kind == WriterResultKind.SendTimeout)
                         {
                             Interlocked.Increment(ref sendTimeouts);
                         }
+                        else
+                        {
+                            Interlocked.Increment(ref sendFailures);
+                        }
                     }
 
-                    writer.SendEos(Source);
+                    // The acknowledged EOS proves the reader has taken every message this writer sent before it.
+                    Interlocked.Increment(ref writer.SendEos(Source).Kind == WriterResultKind.Ack ? ref eosAcked : ref eosNotAcked);
                 }
 
                 foreach (var b in buffers)
@@ -200,13 +210,20 @@ internal static class SoakCommand
         }
 
         var verdict = Judge(samples);
+        long totalSent = Interlocked.Read(ref sent), totalReceived = Interlocked.Read(ref received);
+        // Loss is known only when every writer session's EOS was acknowledged (and the writer ended in time).
+        bool lossKnown = writerOk && Interlocked.Read(ref eosNotAcked) == 0 && Interlocked.Read(ref eosAcked) > 0;
+        long? lost = lossKnown ? totalSent - totalReceived : null;
         var summary = new RunSummary("soak")
         {
-            Messages = Interlocked.Read(ref received),
-            Bytes = Interlocked.Read(ref received) * size,
+            Messages = totalReceived,
+            Bytes = totalReceived * size,
             Seconds = streamed,
+            Lost = lost,
         };
-        summary.Add("verdict", verdict.Leaking ? "leaking" : "flat")
+        summary.Add("sent", totalSent).Add("received", totalReceived)
+            .Add("eos_acked", Interlocked.Read(ref eosAcked)).Add("eos_not_acked", Interlocked.Read(ref eosNotAcked))
+            .Add("verdict", verdict.Leaking ? "leaking" : "flat")
             .Add("reasons", verdict.Reasons.Length == 0 ? "none" : string.Join("; ", verdict.Reasons))
             .Add("rss_baseline_mb", Math.Round(verdict.RssBaselineMb, 1))
             .Add("rss_final_mb", Math.Round(verdict.RssFinalMb, 1))
@@ -216,6 +233,7 @@ internal static class SoakCommand
             .Add("samples", samples.Count)
             .Add("corrupt", Interlocked.Read(ref corrupt))
             .Add("send_timeouts", Interlocked.Read(ref sendTimeouts))
+            .Add("send_failures", Interlocked.Read(ref sendFailures))
             .Add("writer_restarts", Interlocked.Read(ref restarts))
             .Add("payload_bytes", size);
         summary.Print(mode);
@@ -224,7 +242,8 @@ internal static class SoakCommand
             Console.Out.WriteLine($"verdict: {(verdict.Leaking ? "LEAKING" : "FLAT")} — {(verdict.Reasons.Length == 0 ? "no growth beyond tolerance" : string.Join("; ", verdict.Reasons))}");
         }
 
-        return !writerOk || Interlocked.Read(ref corrupt) != 0 ? 1 : verdict.Leaking ? 3 : 0;
+        bool delivered = lost == 0;
+        return !delivered || Interlocked.Read(ref corrupt) != 0 ? 1 : verdict.Leaking ? 3 : 0;
     }
 
     internal sealed record Verdict(bool Leaking, string[] Reasons, double RssBaselineMb, double RssFinalMb, double RssSlopeMbPerMin, int FdsBaseline, int FdsFinal, int ThreadsBaseline, int ThreadsFinal);

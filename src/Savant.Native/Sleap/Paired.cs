@@ -71,14 +71,17 @@ public abstract class PairedParticipant : IDisposable
     }
 
     /// <summary>Sends a dictionary message to the peer; see <see cref="Sleap.Sender.SendDict"/>.</summary>
-    public void SendDict(JsonObject data) => Sender.SendDict(data);
+    /// <returns>Whether libzmq accepted the message (see <see cref="Sleap.Sender.SendDict"/>).</returns>
+    public bool SendDict(JsonObject data) => Sender.SendDict(data);
 
     /// <summary>Sends an array message to the peer; see <see cref="Sleap.Sender.SendArray(JsonObject, NdArray, ZmqSendTracker?)"/>.</summary>
-    public void SendArray(JsonObject header, NdArray array, ZmqSendTracker? tracker = null) => Sender.SendArray(header, array, tracker);
+    /// <returns>Whether libzmq accepted the message (see <see cref="Sleap.Sender.SendArray(JsonObject, NdArray, ZmqSendTracker?)"/>).</returns>
+    public bool SendArray(JsonObject header, NdArray array, ZmqSendTracker? tracker = null) => Sender.SendArray(header, array, tracker);
 
     /// <summary>Sends an array message from an owned buffer; see
     /// <see cref="Sleap.Sender.SendArray(JsonObject, IMemoryOwner{byte}, NumpyDtype, ReadOnlySpan{long})"/>.</summary>
-    public void SendArray(JsonObject header, IMemoryOwner<byte> owner, NumpyDtype dtype, params ReadOnlySpan<long> shape)
+    /// <returns>Whether libzmq accepted the message; on false the owner has been disposed.</returns>
+    public bool SendArray(JsonObject header, IMemoryOwner<byte> owner, NumpyDtype dtype, params ReadOnlySpan<long> shape)
         => Sender.SendArray(header, owner, dtype, shape);
 
     /// <summary>SLEAP's <c>close()</c>: same as <see cref="Dispose"/>.</summary>

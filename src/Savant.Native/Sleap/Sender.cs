@@ -80,14 +80,17 @@ public sealed class Sender : IDisposable
     public void Setup() => EnsureSocket();
 
     /// <summary>Sends <paramref name="data"/> as one JSON frame, byte for byte what pyzmq's <c>send_json</c> sends.</summary>
+    /// <returns>True when libzmq accepted the message; false when the socket refused it (nothing was queued). A PUB socket
+    /// accepts and then drops silently when no subscriber matches or its high-water mark is reached, so true does not
+    /// mean delivered.</returns>
     /// <exception cref="ArgumentException">The object holds a value JSON cannot represent; nothing was sent.</exception>
-    public void SendDict(JsonObject data)
+    public bool SendDict(JsonObject data)
     {
         ArgumentNullException.ThrowIfNull(data);
         var socket = EnsureSocket();
         _header.ResetWrittenCount();
         SleapJson.Serialize(data, _header);
-        socket.TrySend(_header.WrittenSpan);
+        return socket.TrySend(_header.WrittenSpan);
     }
 
     /// <summary>
@@ -98,15 +101,17 @@ public sealed class Sender : IDisposable
     /// <param name="header">User keys for the header (e.g. <c>frame_idx</c>).</param>
     /// <param name="array">The array; its memory is lent to libzmq and must stay unchanged until released.</param>
     /// <param name="tracker">Optional: tells when libzmq has released the array's memory so it may be reused.</param>
+    /// <returns>True when libzmq accepted the whole message; false when the socket refused it (nothing was queued, and
+    /// the array's memory was not lent). As with <see cref="SendDict"/>, true does not mean delivered on PUB.</returns>
     /// <exception cref="ArgumentException">The header holds a value JSON cannot represent; nothing was sent.</exception>
-    public void SendArray(JsonObject header, NdArray array, ZmqSendTracker? tracker = null)
+    public bool SendArray(JsonObject header, NdArray array, ZmqSendTracker? tracker = null)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(array);
         var socket = EnsureSocket();
         WriteArrayHeader(header, array.Dtype, array.ShapeArray);
-        socket.TrySend(_header.WrittenSpan, ZmqSendFlags.SendMore);
-        socket.TrySendZeroCopy(array.Data, tracker);
+        // libzmq refuses a multipart message at its first part only: once the header is queued, the data part is too.
+        return socket.TrySend(_header.WrittenSpan, ZmqSendFlags.SendMore) && socket.TrySendZeroCopy(array.Data, tracker);
     }
 
     /// <summary>
@@ -114,9 +119,11 @@ public sealed class Sender : IDisposable
     /// <paramref name="owner"/>. Ownership passes to the library on every path that returns normally: the owner is
     /// disposed (e.g. returned to its pool) once libzmq has released the bytes. On an exception the caller keeps it.
     /// </summary>
+    /// <returns>True when libzmq accepted the whole message; false when the socket refused it (the owner is then disposed
+    /// at once). As with <see cref="SendDict"/>, true does not mean delivered on PUB.</returns>
     /// <exception cref="ArgumentException">The buffer is smaller than the shape needs, the shape is invalid, or the header
     /// cannot be encoded; nothing was sent.</exception>
-    public void SendArray(JsonObject header, IMemoryOwner<byte> owner, NumpyDtype dtype, params ReadOnlySpan<long> shape)
+    public bool SendArray(JsonObject header, IMemoryOwner<byte> owner, NumpyDtype dtype, params ReadOnlySpan<long> shape)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(owner);
@@ -144,7 +151,10 @@ public sealed class Sender : IDisposable
         if (!socket.TrySend(_header.WrittenSpan, ZmqSendFlags.SendMore) || !socket.TrySendZeroCopy(owner, byteLength))
         {
             owner.Dispose();
+            return false;
         }
+
+        return true;
     }
 
     /// <summary>Closes the socket (see <see cref="DisposeLinger"/>) and disposes the context if this sender owns it. Idempotent.</summary>

@@ -26,25 +26,48 @@ public sealed unsafe class ZeroCopyTests : ZmqTestBase
         Assert.That(pull.TryReceiveFrame(out var frame), Is.True);
         using (frame)
         {
-            byte* native = Libzmq.MsgData(frame!.Msg);
-            fixed (byte* span = frame.Span)
+            Assert.That(frame!.Span.Length, Is.EqualTo(size));
+            Assert.That(Patterns.Matches(frame.Span, 1), Is.True);
+            ZmqMsg* msg = frame.Msg;
+            if (size <= 33)
             {
-                Assert.That((nint)span, Is.EqualTo((nint)native), "Span is not libzmq's buffer");
+                // libzmq keeps a message this small inside the zmq_msg_t itself: the span must point into that struct.
+                fixed (byte* span = frame.Span)
+                {
+                    Assert.That((nint)span, Is.InRange((nint)msg, (nint)msg + sizeof(ZmqMsg) - size), "Span is not the bytes inside the frame's zmq_msg_t");
+                }
+
+                // A pin keeps a copy of the message alive; inline bytes are copied with it.
+                using var smallPin = frame.Memory.Pin();
+                Assert.That(new ReadOnlySpan<byte>(smallPin.Pointer, size).SequenceEqual(frame.Span), Is.True);
+                return;
             }
 
-            using var handle = frame.Memory.Pin();
-            if (size > 33)
+            // A second libzmq message sharing the buffer (zmq_msg_copy adds a reference, copies nothing): a write through
+            // the frame's Span must be seen through the other message, and a write through the other through Memory.
+            ZmqMsg other;
+            Assert.That(Libzmq.MsgInit(&other), Is.Zero);
+            try
             {
-                // A pin holds a reference-counted copy of the message: same buffer. (libzmq keeps messages of 33 bytes
-                // or fewer inline in the zmq_msg_t, so the copy that keeps them alive has its own bytes.)
-                Assert.That((nint)handle.Pointer, Is.EqualTo((nint)native), "Memory is not libzmq's buffer");
+                Assert.That(Libzmq.MsgCopy(&other, msg), Is.Zero);
+                byte* shared = Libzmq.MsgData(&other);
+                int middle = size / 2;
+                byte before = shared[middle];
+                frame.Span[middle] = (byte)~before;
+                Assert.That(shared[middle], Is.EqualTo((byte)~before), "a write through Span is not in libzmq's buffer");
+                shared[size - 1] = 0xA5;
+                shared[0] = 0x5A;
+                Assert.That(frame.Memory.Span[size - 1], Is.EqualTo(0xA5), "Memory does not show libzmq's buffer");
+                Assert.That(frame.Span[0], Is.EqualTo(0x5A), "Span does not show libzmq's buffer");
+
+                // A pin holds a reference-counted copy of the message: the same buffer as the independent copy above.
+                using var handle = frame.Memory.Pin();
+                Assert.That((nint)handle.Pointer, Is.EqualTo((nint)shared), "a pin is not libzmq's buffer");
             }
-            else
+            finally
             {
-                Assert.That(new ReadOnlySpan<byte>(handle.Pointer, size).SequenceEqual(frame.Span), Is.True);
+                Libzmq.MsgClose(&other);
             }
-            Assert.That(frame.Span.Length, Is.EqualTo(size));
-            Assert.That(Patterns.Matches(frame.Span, 1), Is.True);
         }
     }
 

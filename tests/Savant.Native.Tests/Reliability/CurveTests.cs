@@ -135,22 +135,75 @@ public sealed class CurveTests : ZmqTestBase
         Assert.That(reader.Authenticator!.Denied, Is.GreaterThanOrEqualTo(1));
     }
 
+    /// <summary>ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: the peers' greetings name different security mechanisms.</summary>
+    private const int MechanismMismatch = 0x11000002;
+
+    /// <summary>
+    /// What a handshake with the reader at <paramref name="endpoint"/> ends in, seen by a monitored raw DEALER that speaks
+    /// like the Savant writer of the test (plaintext, or a CURVE client with the listed key): the first handshake event.
+    /// </summary>
+    private ZmqMonitorEvent Handshake(string endpoint, bool curveClient)
+    {
+        string monitor = $"inproc://curve-handshake-{Guid.NewGuid():N}";
+        var dealer = Socket(ZmqSocketType.Dealer);
+        if (curveClient)
+        {
+            dealer.CurveServerKey = ServerKeys.PublicKey;
+            dealer.CurvePublicKey = ClientKeys.PublicKey;
+            dealer.CurveSecretKey = ClientKeys.SecretKey;
+        }
+
+        dealer.Monitor(monitor, ZmqSocketEvents.HandshakeSucceeded | ZmqSocketEvents.HandshakeFailedNoDetail | ZmqSocketEvents.HandshakeFailedProtocol | ZmqSocketEvents.HandshakeFailedAuth);
+        var events = Socket(ZmqSocketType.Pair);
+        events.ReceiveTimeout = TimeSpan.FromSeconds(5);
+        events.Connect(monitor);
+        dealer.Connect(endpoint);
+        using var m = new Frames.ZmqMessage();
+        Assert.That(events.TryReceive(m), Is.True, "the handshake neither succeeded nor failed within 5 s");
+        Assert.That(ZmqMonitorEvent.TryParse(m, out var e), Is.True);
+        return e;
+    }
+
     [Test]
-    public void Plaintext_client_against_a_curve_server_delivers_nothing()
+    public void Plaintext_client_against_a_curve_server_fails_the_handshake_and_delivers_nothing()
     {
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
         using var reader = Reader.Open(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build());
         using var writer = Writer.Open(WriterBuilder($"dealer+connect:{endpoint}").Build());
         AssertNothingDelivered(reader, writer);
+        AssertHandshakeFails(Handshake(endpoint, curveClient: false));
+        Assert.That(reader.Authenticator!.Allowed, Is.Zero, "nothing was authenticated");
     }
 
     [Test]
-    public void Curve_client_against_a_plaintext_server_delivers_nothing()
+    public void Curve_client_against_a_plaintext_server_fails_the_handshake_and_delivers_nothing()
     {
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
         using var reader = Reader.Open(ReaderBuilder($"router+bind:{endpoint}").Build());
         using var writer = Writer.Open(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false).Build());
         AssertNothingDelivered(reader, writer);
+        AssertHandshakeFails(Handshake(endpoint, curveClient: true));
+    }
+
+    /// <summary>The peers' greetings name different mechanisms: the side that notices first reports the mismatch and
+    /// closes, so the probe sees either the mismatch or a handshake failure without detail, never a success.</summary>
+    private static void AssertHandshakeFails(ZmqMonitorEvent handshake)
+    {
+        Assert.That(handshake.Event, Is.AnyOf(ZmqSocketEvents.HandshakeFailedNoDetail, ZmqSocketEvents.HandshakeFailedProtocol), "the handshake fails");
+        if (handshake.Event == ZmqSocketEvents.HandshakeFailedProtocol)
+        {
+            Assert.That(handshake.Value, Is.EqualTo(MechanismMismatch), "on a mechanism mismatch");
+        }
+    }
+
+    [Test]
+    public void The_handshake_probe_sees_success_with_matching_keys()
+    {
+        // The probe above can tell success from failure: against a CURVE reader that lists its key, it succeeds.
+        string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
+        using var reader = Reader.Open(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build());
+        Assert.That(Handshake(endpoint, curveClient: true).Event, Is.EqualTo(ZmqSocketEvents.HandshakeSucceeded));
+        Assert.That(reader.Authenticator!.Allowed, Is.GreaterThanOrEqualTo(1));
     }
 
     [Test]

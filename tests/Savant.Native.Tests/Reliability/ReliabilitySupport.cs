@@ -45,6 +45,27 @@ internal static partial class Rel
 
     public static long Checksum(ReadOnlySpan<byte> data) => unchecked((long)XxHash3.HashToUInt64(data));
 
+    /// <summary>
+    /// Writes the payload format of <c>savant-zmq send</c> (this project's own copy of it, from the README): the header
+    /// "SZMQPAY1", frame number, length, pattern key, XXH3 of the body (u64 LE each), then byte i = (key × 31 + i) mod 256.
+    /// <c>recv</c> verifies such a payload and reads its frame number, so it tells a seq id spent on a refused send from a
+    /// lost frame. <paramref name="data"/> must hold at least 40 bytes.
+    /// </summary>
+    public static void FillStamped(Span<byte> data, long frameNumber)
+    {
+        ulong key = (ulong)frameNumber + 1;
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = (byte)((key * 31 + (ulong)i) & 0xff);
+        }
+
+        "SZMQPAY1"u8.CopyTo(data);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(data[8..], frameNumber);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(data[16..], data.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(data[24..], key);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(data[32..], Checksum(data[40..]));
+    }
+
     /// <summary>A VideoFrame message carrying the CLI's checksum attribute (namespace savant-zmq, name xxh3), so the
     /// <c>recv</c> command verifies its payload.</summary>
     public static (Message Message, IntegerAttributeValueVariant Checksum) ChecksummedFrame(string source)

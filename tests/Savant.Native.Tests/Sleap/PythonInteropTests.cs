@@ -21,6 +21,19 @@ public sealed class PythonInteropTests : ZmqTestBase
 
     private static string Tcp(int port) => $"tcp://127.0.0.1:{port}";
 
+    private static byte[] Raw(JsonObject line, string key) => Convert.FromBase64String((string)line[key]!);
+
+    /// <summary>The bytes C# sends for <paramref name="header"/> (SleapJson, the encoder under test).</summary>
+    private static byte[] CSharpBytes(JsonNode? header) => System.Text.Encoding.UTF8.GetBytes(SleapJson.SerializeToString(header));
+
+    /// <summary>C# → Python: the header bytes Python received (C#'s output, untouched) against the bytes Python itself
+    /// sends for the object it decoded from them (pyzmq's send_json). Nothing here passes through C# decoding.</summary>
+    private static void AssertPythonWouldSendTheSameBytes(JsonObject line)
+    {
+        Assert.That(System.Text.Encoding.UTF8.GetString(Raw(line, "header_raw_b64")), Is.EqualTo(System.Text.Encoding.UTF8.GetString(Raw(line, "header_python_b64"))),
+            "the header bytes C# sent are the bytes Python sends for the same object");
+    }
+
     [OneTimeSetUp]
     public void CheckPython()
     {
@@ -69,8 +82,8 @@ public sealed class PythonInteropTests : ZmqTestBase
         foreach (var d in dicts)
         {
             var line = NextMessageLine(peer);
-            // Python re-encodes what it decoded with json.dumps: identical bytes prove both directions of the JSON.
-            Assert.That(SleapJson.SerializeToString(line["header"]), Is.EqualTo(SleapJson.SerializeToString(d)));
+            AssertPythonWouldSendTheSameBytes(line);
+            Assert.That(Raw(line, "header_raw_b64"), Is.EqualTo(CSharpBytes(d)), "Python received exactly what C# encoded");
         }
 
         var summary = NextMessageLine(peer);
@@ -107,6 +120,7 @@ public sealed class PythonInteropTests : ZmqTestBase
             var line = NextMessageLine(peer);
             var (array, dtype) = arrays[i];
             Assert.That((int)line["header"]!["message_id"]!, Is.EqualTo(i));
+            AssertPythonWouldSendTheSameBytes(line);
             Assert.That((string)line["dtype"]!, Is.EqualTo(dtype));
             Assert.That(line["shape"]!.AsArray().Select(d => (long)d!), Is.EqualTo(array.Shape));
             Assert.That((string)line["sha256"]!, Is.EqualTo(Sha256(array.Data.Span)), $"data of {array}");
@@ -149,6 +163,8 @@ public sealed class PythonInteropTests : ZmqTestBase
                 var line = NextMessageLine(peer);
                 var array = received[i].Array!;
                 Assert.That((int)received[i].Header["message_id"]!, Is.EqualTo(i));
+                // The raw header bytes Python sent against the bytes C# produces for the header it decoded.
+                Assert.That(System.Text.Encoding.UTF8.GetString(CSharpBytes(received[i].Header)), Is.EqualTo(System.Text.Encoding.UTF8.GetString(Raw(line, "header_raw_b64"))));
                 Assert.That(array.Dtype.Name, Is.EqualTo((string)line["dtype"]!));
                 Assert.That(array.Shape, Is.EqualTo(line["shape"]!.AsArray().Select(d => (long)d!)));
                 Assert.That(Sha256(array.Data.Span), Is.EqualTo((string)line["sha256"]!));
@@ -205,7 +221,8 @@ public sealed class PythonInteropTests : ZmqTestBase
         for (int i = 0; i < 2; i++)
         {
             var line = NextMessageLine(peer);
-            Assert.That(SleapJson.SerializeToString(received[i].Header), Is.EqualTo(SleapJson.SerializeToString(line["header"])));
+            // The raw bytes Python sent against the bytes C# produces for what it decoded from them.
+            Assert.That(System.Text.Encoding.UTF8.GetString(CSharpBytes(received[i].Header)), Is.EqualTo(System.Text.Encoding.UTF8.GetString(Raw(line, "header_raw_b64"))));
             Assert.That((string)received[i].Header["text"]!, Is.EqualTo("café 😀"));
             Assert.That(double.IsNaN((double)received[i].Header["loss"]!), Is.True);
         }
@@ -282,6 +299,7 @@ public sealed class PythonInteropTests : ZmqTestBase
             var line = NextMessageLine(peer);
             Assert.That((int)line["header"]!["message_id"]!, Is.EqualTo(i));
             Assert.That((int)line["header"]!["frame_idx"]!, Is.EqualTo(100 + i));
+            AssertPythonWouldSendTheSameBytes(line);
             Assert.That((string)line["dtype"]!, Is.EqualTo("float32"));
             Assert.That((string)line["sha256"]!, Is.EqualTo(Sha256(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data[i].AsSpan()))));
         }
