@@ -64,10 +64,20 @@ if (args.Length > 1 && args[1] == "--replay")
     return 0;
 }
 
+// FUZZ_LOG=<file>: every finding's exception is appended there (AFL keeps only the input).
+string? log = Environment.GetEnvironmentVariable("FUZZ_LOG");
 Fuzzer.Run(stream =>
 {
     using var buffer = new MemoryStream();
     stream.CopyTo(buffer);
-    target.Run(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    try
+    {
+        target.Run(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+    catch (Exception e) when (log is not null)
+    {
+        File.AppendAllText(log, $"--- {DateTime.UtcNow:O} {target.Name} input {Convert.ToHexString(buffer.GetBuffer(), 0, (int)Math.Min(buffer.Length, 256))}\n{e}\n");
+        throw;
+    }
 });
 return 0;
