@@ -3,6 +3,8 @@
 #
 #   bench/fuzz.sh TARGET MINUTES     build, instrument and fuzz one target (stops after MINUTES or 5,000,000 execs)
 #   bench/fuzz.sh all MINUTES        every target in turn, then a report in bench/results/<date>-fuzz.md
+#   bench/fuzz.sh minimize TARGET    replace fuzz/corpus/TARGET by afl-cmin of it plus AFL's queue of the last run
+#                                    (files named by content hash; crash-* reproducers are kept as they are)
 #   bench/fuzz.sh list               the targets
 #
 # Seeds: fuzz/corpus/<target>/ (committed). Output: artifacts/fuzz/out/<target>/ (AFL's queue, crashes, hangs,
@@ -20,7 +22,7 @@ NICE=${FUZZ_NICE:-19}
 TIMEOUT_MS=${FUZZ_TIMEOUT_MS:-10000}
 TARGETS=(envelope reader sleap-json sleap-dtype-shape sleap-message config)
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 build() {
     [[ "${FUZZ_SKIP_BUILD:-0}" == 1 && -f $BIN/.instrumented ]] && return
@@ -84,7 +86,26 @@ report() {
     echo "report: $file"
 }
 
+minimize() {
+    local target=$1 corpus=fuzz/corpus/$1 work=$ART/cmin/$1
+    rm -rf "$work"
+    mkdir -p "$work/in"
+    find "$corpus" -type f ! -name 'crash-*' -exec cp {} "$work/in/" \;
+    [[ -d $ART/out/$target/default/queue ]] && find "$ART/out/$target/default/queue" -maxdepth 1 -type f -name 'id:*' \
+        -exec sh -c 'for f; do cp "$f" "$0/in/q-$(sha1sum "$f" | cut -c1-16)"; done' "$work" {} +
+    AFL_SKIP_BIN_CHECK=1 nice -n "$NICE" afl-cmin -i "$work/in" -o "$work/out" -t "$TIMEOUT_MS" -m none -- \
+        "$(command -v dotnet)" "$BIN/Savant.Native.Fuzz.dll" "$target" > "$work/cmin.log" 2>&1 || { tail -20 "$work/cmin.log" >&2; return 1; }
+    find "$corpus" -type f ! -name 'crash-*' -delete
+    for f in "$work/out"/*; do cp "$f" "$corpus/cov-$(sha1sum "$f" | cut -c1-16)"; done
+    echo "$target: $(find "$work/in" -type f | wc -l) inputs minimized to $(find "$corpus" -type f ! -name 'crash-*' | wc -l) (+ $(find "$corpus" -type f -name 'crash-*' | wc -l) reproducers) in $corpus"
+}
+
 case "${1:-}" in
+    minimize)
+        [[ $# -eq 2 ]] || usage
+        FUZZ_SKIP_BUILD=1 build
+        minimize "$2"
+        ;;
     list) printf '%s\n' "${TARGETS[@]}" ;;
     all)
         [[ $# -eq 2 ]] || usage

@@ -39,9 +39,11 @@ if (target is null)
 
 if (args.Length > 1 && args[1] == "--replay")
 {
+    // FUZZ_REPEAT=N replays the inputs N times in this process (persistent-mode state such as leaked resources shows).
+    int repeat = int.TryParse(Environment.GetEnvironmentVariable("FUZZ_REPEAT"), out int r) ? r : 1;
     int count = 0;
     var clock = Stopwatch.StartNew();
-    foreach (var path in args.Skip(2))
+    foreach (var path in Enumerable.Repeat(args.Skip(2), repeat).SelectMany(p => p))
     {
         var files = Directory.Exists(path) ? Directory.GetFiles(path).Order(StringComparer.Ordinal) : (IEnumerable<string>)[path];
         foreach (var file in files)
@@ -60,7 +62,8 @@ if (args.Length > 1 && args[1] == "--replay")
         }
     }
 
-    Console.WriteLine($"{target.Name}: {count} inputs replayed in {clock.Elapsed.TotalSeconds:F2} s, no finding");
+    string fds = Directory.Exists("/proc/self/fd") ? $", {Directory.GetFiles("/proc/self/fd").Length} open file descriptors" : "";
+    Console.WriteLine($"{target.Name}: {count} inputs replayed in {clock.Elapsed.TotalSeconds:F2} s, no finding{fds}");
     return 0;
 }
 

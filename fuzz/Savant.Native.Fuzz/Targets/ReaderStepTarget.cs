@@ -16,7 +16,8 @@ public sealed class ReaderStepTarget : FuzzTarget
 {
     private const int MaxMessages = 8;
     private const int MaxFrames = 12;
-    private static readonly Lazy<ZmqContext> Context = new(() => new ZmqContext(1));
+    private const int RunsPerContext = 256;
+    private static ZmqContext? s_context;
     private static long s_endpoints;
 
     /// <inheritdoc/>
@@ -37,8 +38,9 @@ public sealed class ReaderStepTarget : FuzzTarget
         var messages = FuzzInput.Split(input[1..], FuzzInput.MessageSeparator, MaxMessages)
             .Select(m => FuzzInput.Split(m, FuzzInput.FrameSeparator, MaxFrames))
             .ToList();
-        string endpoint = $"inproc://fuzz-reader-{Interlocked.Increment(ref s_endpoints)}";
-        var context = Context.Value;
+        long run = Interlocked.Increment(ref s_endpoints);
+        string endpoint = $"inproc://fuzz-reader-{run}";
+        var context = Context(run);
         var (url, peerType) = mode switch
         {
             0 => ("router+bind:" + endpoint, ZmqSocketType.Dealer),
@@ -99,6 +101,21 @@ public sealed class ReaderStepTarget : FuzzTarget
                 throw new FuzzFindingException("the rep reader did not answer OK");
             }
         }
+    }
+
+    /// <summary>The context for this run: a new one every <see cref="RunsPerContext"/> runs. libzmq closes sockets
+    /// asynchronously (its reaper thread); at thousands of runs per second in a low-priority process on busy cores the
+    /// reaper fell behind until socket creation failed with EMFILE. Terminating the context waits until every socket
+    /// of the past runs is reaped, which bounds the descriptors in use.</summary>
+    private static ZmqContext Context(long run)
+    {
+        if (s_context is null || run % RunsPerContext == 0)
+        {
+            s_context?.Dispose();
+            s_context = new ZmqContext(1);
+        }
+
+        return s_context;
     }
 
     private static void Check(ReaderResult result, List<byte[]> sent, int mode)
