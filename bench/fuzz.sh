@@ -5,6 +5,7 @@
 #   bench/fuzz.sh all MINUTES        every target in turn, then a report in bench/results/<date>-fuzz.md
 #   bench/fuzz.sh minimize TARGET    replace fuzz/corpus/TARGET by afl-cmin of it plus AFL's queue of the last run
 #                                    (files named by content hash; crash-* reproducers are kept as they are)
+#   bench/fuzz.sh report MINUTES     (re)write the report from the last run of each target
 #   bench/fuzz.sh list               the targets
 #
 # Seeds: fuzz/corpus/<target>/ (committed). Output: artifacts/fuzz/out/<target>/ (AFL's queue, crashes, hangs,
@@ -22,7 +23,7 @@ NICE=${FUZZ_NICE:-19}
 TIMEOUT_MS=${FUZZ_TIMEOUT_MS:-10000}
 TARGETS=(envelope reader sleap-json sleap-dtype-shape sleap-message config)
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 build() {
     [[ "${FUZZ_SKIP_BUILD:-0}" == 1 && -f $BIN/.instrumented ]] && return
@@ -76,11 +77,11 @@ report() {
         echo "SharpFuzz $(grep -o 'SharpFuzz" Version="[^"]*' Directory.Packages.props | sed 's/.*"//') + $(afl-fuzz -h 2>&1 | grep -o 'afl-fuzz++[0-9.a-z]*' | head -1), nice -n $NICE, $(nproc) cores (shared); each target up to $minutes min or $EXECS execs."
         echo "Edges: AFL map entries hit by the instrumented Savant.Native.dll and Google.Protobuf.dll (of the 65,536-entry map)."
         echo
-        echo "| target | execs | execs/s | edges | run time (s) | crashes | hangs | queue |"
-        echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+        echo "| target | started (UTC) | execs | execs/s | edges | run time (s) | crashes | hangs | queue |"
+        echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
         for t in "${TARGETS[@]}"; do
-            [[ -f $ART/out/$t/default/fuzzer_stats ]] || { echo "| $t | not run | | | | | | |"; continue; }
-            echo "| $t | $(stat "$t" execs_done) | $(stat "$t" execs_per_sec) | $(stat "$t" edges_found) | $(stat "$t" run_time) | $(stat "$t" saved_crashes) | $(stat "$t" saved_hangs) | $(stat "$t" corpus_count) |"
+            [[ -f $ART/out/$t/default/fuzzer_stats ]] || { echo "| $t | not run | | | | | | | |"; continue; }
+            echo "| $t | $(date -u -d "@$(stat "$t" start_time)" '+%H:%M') | $(stat "$t" execs_done) | $(stat "$t" execs_per_sec) | $(stat "$t" edges_found) | $(stat "$t" run_time) | $(stat "$t" saved_crashes) | $(stat "$t" saved_hangs) | $(stat "$t" corpus_count) |"
         done
     } > "$file"
     echo "report: $file"
@@ -101,6 +102,10 @@ minimize() {
 }
 
 case "${1:-}" in
+    report)
+        [[ $# -eq 2 ]] || usage
+        report "$2"
+        ;;
     minimize)
         [[ $# -eq 2 ]] || usage
         FUZZ_SKIP_BUILD=1 build
