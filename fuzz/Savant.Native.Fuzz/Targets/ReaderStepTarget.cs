@@ -96,9 +96,20 @@ public sealed class ReaderStepTarget : FuzzTarget
                 Check(result, frames, mode);
             }
 
-            if (mode == 1 && (!peer.TryReceiveFrame(out var reply) || !reply.Span.SequenceEqual("OK"u8)))
+            if (mode == 1)
             {
-                throw new FuzzFindingException("the rep reader did not answer OK");
+                if (!peer.TryReceiveFrame(out var reply))
+                {
+                    throw new FuzzFindingException("the rep reader did not answer");
+                }
+
+                using (reply)
+                {
+                    if (!reply.Span.SequenceEqual("OK"u8))
+                    {
+                        throw new FuzzFindingException("the rep reader did not answer OK");
+                    }
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Savant.Native.Fuzz;
+using Savant.Native.Sockets;
 
 namespace Savant.Native.Tests.Fuzz;
 
@@ -35,6 +36,7 @@ public sealed class CorpusReplayTests
             .SelectMany(Directory.GetFiles)
             .Order(StringComparer.Ordinal)
             .ToList();
+        int framesBefore = ZmqDiagnostics.FramesInUse;
         var clock = Stopwatch.StartNew();
         var failures = new List<string>();
         foreach (var file in own.Concat(others))
@@ -51,5 +53,6 @@ public sealed class CorpusReplayTests
 
         TestContext.Out.WriteLine($"{targetName}: {own.Count} own + {others.Count} other corpus files in {clock.Elapsed.TotalSeconds:F2} s");
         Assert.That(failures, Is.Empty);
+        Assert.That(ZmqDiagnostics.FramesInUse, Is.EqualTo(framesBefore), "every frame the target received or created is released");
     }
 }
