@@ -53,7 +53,9 @@ public abstract class ReaderResultWithTopic : ReaderResult
     private protected ReaderResultWithTopic(byte[] topic, byte[]? routingId)
     {
         TopicBytes = topic;
-        RoutingIdBytes = routingId;
+        // Not the implicit byte[] → ReadOnlyMemory conversion: it turns a null array into an empty, non-null value
+        // (an untyped null in a conditional would take the same conversion).
+        RoutingIdBytes = routingId is null ? default(ReadOnlyMemory<byte>?) : new ReadOnlyMemory<byte>(routingId);
     }
 
     /// <summary>The topic's bytes (a copy).</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using Google.Protobuf;
+using Google.Protobuf.Reflection;
 
 namespace Savant.Native.Savant.Protocol;
 
@@ -89,14 +90,24 @@ public static class MessageCodec
     /// it: hostile input measured at 1.5–2 s per message. Rejecting a declared length beyond the frame, and groups
     /// (which the Savant schema never uses), keeps every decode proportional to the frame size.
     /// </summary>
-    private static string? CheckTopLevelFraming(ReadOnlySpan<byte> data)
+    private static string? CheckTopLevelFraming(ReadOnlySpan<byte> data) => CheckFraming(data, Message.Descriptor, 0);
+
+    /// <summary>
+    /// Checks the framing of one message's fields; the fields of nested messages (by the schema) are checked too, for
+    /// their declared lengths only. Google.Protobuf's nested limit check adds the declared length to the position in an
+    /// int: a length near 2^31 overflows it and passes, and a packed repeated field then pre-sizes its list from that
+    /// length — an array of 2^31 − 1 bools (OutOfMemoryException) or a 2 GB array of doubles for a 50-byte message.
+    /// Anything else unusual inside a nested message is left to the parser, which rejects it as before.
+    /// </summary>
+    private static string? CheckFraming(ReadOnlySpan<byte> data, MessageDescriptor? descriptor, int depth)
     {
+        bool nested = depth > 0;
         int pos = 0;
         while (pos < data.Length)
         {
             if (!TryReadVarint(data, ref pos, out ulong tag))
             {
-                return "malformed protobuf: truncated field tag";
+                return nested ? null : "malformed protobuf: truncated field tag";
             }
 
             switch ((int)(tag & 7))
@@ -104,7 +115,7 @@ public static class MessageCodec
                 case 0:
                     if (!TryReadVarint(data, ref pos, out _))
                     {
-                        return "malformed protobuf: truncated varint";
+                        return nested ? null : "malformed protobuf: truncated varint";
                     }
 
                     break;
@@ -117,23 +128,33 @@ public static class MessageCodec
                         return $"malformed protobuf: field {tag >> 3} declares {length} bytes but only {data.Length - pos} follow";
                     }
 
+                    if (depth < MaxCheckedNesting && tag >> 3 <= int.MaxValue &&
+                        descriptor?.FindFieldByNumber((int)(tag >> 3)) is { FieldType: FieldType.Message } field &&
+                        CheckFraming(data.Slice(pos, (int)length), field.MessageType, depth + 1) is { } reason)
+                    {
+                        return reason;
+                    }
+
                     pos += (int)length;
                     break;
                 case 5:
                     pos += 4;
                     break;
                 default:
-                    return $"malformed protobuf: field {tag >> 3} uses wire type {tag & 7} (groups are not part of the Savant schema)";
+                    return nested ? null : $"malformed protobuf: field {tag >> 3} uses wire type {tag & 7} (groups are not part of the Savant schema)";
             }
 
             if (pos > data.Length)
             {
-                return "malformed protobuf: truncated fixed-size field";
+                return nested ? null : "malformed protobuf: truncated fixed-size field";
             }
         }
 
         return null;
     }
+
+    /// <summary>Nesting the framing check follows (Google.Protobuf's own recursion limit is 100).</summary>
+    private const int MaxCheckedNesting = 100;
 
     private static bool TryReadVarint(ReadOnlySpan<byte> data, ref int pos, out ulong value)
     {
