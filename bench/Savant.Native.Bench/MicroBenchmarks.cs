@@ -59,7 +59,8 @@ public class FrameBenchmarks
 }
 
 /// <summary>Receive paths over inproc (PUSH → PULL; the send is the same copy in every case): zero-copy receive into a
-/// reused <see cref="ZmqMessage"/>, into a pooled frame, and the copying receive into a caller buffer.</summary>
+/// reused <see cref="ZmqMessage"/>, into a pooled frame, and the copying receive into a caller buffer; with checked and
+/// with pooled views.</summary>
 [MemoryDiagnoser]
 public class ReceiveBenchmarks
 {
@@ -73,13 +74,18 @@ public class ReceiveBenchmarks
     [Params(1024, 131072, 6220800)]
     public int Size { get; set; }
 
+    /// <summary>False: checked views (a fresh 24-byte view object per received frame, the default); true: recycled.</summary>
+    [Params(false, true)]
+    public bool PooledViews { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _context = new ZmqContext();
         _pull = _context.CreateSocket(ZmqSocketType.Pull);
+        _pull.PooledReceiveViews = PooledViews;
         _push = _context.CreateSocket(ZmqSocketType.Push);
-        _push.Connect(_pull.Bind($"inproc://receive-{Size}"));
+        _push.Connect(_pull.Bind($"inproc://receive-{Size}-{PooledViews}"));
         _payload = GC.AllocateArray<byte>(Size, pinned: true);
         _target = new byte[Size];
         Random.Shared.NextBytes(_payload);
