@@ -212,39 +212,18 @@ public sealed unsafe class ZmqSocket : IDisposable
     /// (see <see cref="TryForward(ZmqFrame, ZmqSendFlags)"/>): no byte copied, the message unchanged and still the
     /// caller's to dispose. Returns false only when the first frame could not be queued (EAGAIN); nothing was queued then.
     /// </summary>
-    public bool TryForward(ZmqMessage message, ZmqSendFlags flags = ZmqSendFlags.None)
-    {
-        ArgumentNullException.ThrowIfNull(message);
-        int count = message.Count;
-        if (count == 0)
-        {
-            throw new ArgumentException("A ZeroMQ message has at least one frame.", nameof(message));
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            var partFlags = i < count - 1 ? (flags | ZmqSendFlags.SendMore) : flags;
-            if (i > 0)
-            {
-                partFlags &= ~ZmqSendFlags.DontWait;
-            }
-
-            if (!TryForward(message[i], partFlags))
-            {
-                // Only the first part can meet EAGAIN: once it is queued, libzmq takes the rest of the message.
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public bool TryForward(ZmqMessage message, ZmqSendFlags flags = ZmqSendFlags.None) => SendParts(message, flags, share: true);
 
     /// <summary>
     /// Sends every frame of <paramref name="message"/> as one multipart message, without copying.
     /// On success the frames are left empty (the message still belongs to the caller). Returns false only when the
     /// first frame could not be queued (EAGAIN): libzmq then has queued nothing and the message is unchanged.
     /// </summary>
-    public bool TrySend(ZmqMessage message, ZmqSendFlags flags = ZmqSendFlags.None)
+    public bool TrySend(ZmqMessage message, ZmqSendFlags flags = ZmqSendFlags.None) => SendParts(message, flags, share: false);
+
+    /// <summary>Sends the frames of <paramref name="message"/> as one multipart message, moving each frame's content
+    /// into libzmq or (<paramref name="share"/>) sending reference-counted copies.</summary>
+    private bool SendParts(ZmqMessage message, ZmqSendFlags flags, bool share)
     {
         ArgumentNullException.ThrowIfNull(message);
         int count = message.Count;
@@ -262,7 +241,7 @@ public sealed unsafe class ZmqSocket : IDisposable
             }
 
             var frame = message[i];
-            bool sent = SendMsg(frame.Msg, partFlags);
+            bool sent = share ? SendSharedCopy(frame.Msg, partFlags) : SendMsg(frame.Msg, partFlags);
             GC.KeepAlive(frame);
             if (!sent)
             {
