@@ -3,7 +3,7 @@
 #
 #   bench/fuzz.sh TARGET MINUTES     build, instrument and fuzz one target (stops after MINUTES or 5,000,000 execs)
 #   bench/fuzz.sh all MINUTES        every target in turn, then a report in bench/results/<date>-fuzz.md
-#   bench/fuzz.sh minimize TARGET    replace fuzz/corpus/TARGET by afl-cmin of it plus AFL's queue of the last run
+#   bench/fuzz.sh minimize TARGET    replace fuzz/corpus/TARGET by afl-cmin -e (edge coverage) of it plus the last queue
 #                                    (files named by content hash; crash-* reproducers are kept as they are)
 #   bench/fuzz.sh report MINUTES     (re)write the report from the last run of each target
 #   bench/fuzz.sh list               the targets
@@ -72,7 +72,7 @@ report() {
     local minutes=$1 file=bench/results/$(date -u +%Y-%m-%d)-fuzz.md
     mkdir -p bench/results
     {
-        echo "# Fuzzing run $(date -u '+%Y-%m-%d %H:%M UTC') — bench/fuzz.sh all $minutes"
+        echo "# Fuzzing: the last run of each target (written $(date -u '+%Y-%m-%d %H:%M UTC'), budget $minutes min per target)"
         echo
         echo "SharpFuzz $(grep -o 'SharpFuzz" Version="[^"]*' Directory.Packages.props | sed 's/.*"//') + $(afl-fuzz -h 2>&1 | grep -o 'afl-fuzz++[0-9.a-z]*' | head -1), nice -n $NICE, $(nproc) cores (shared); each target up to $minutes min or $EXECS execs."
         echo "Edges: AFL map entries hit by the instrumented Savant.Native.dll and Google.Protobuf.dll (of the 65,536-entry map)."
@@ -94,7 +94,7 @@ minimize() {
     find "$corpus" -type f ! -name 'crash-*' -exec cp {} "$work/in/" \;
     [[ -d $ART/out/$target/default/queue ]] && find "$ART/out/$target/default/queue" -maxdepth 1 -type f -name 'id:*' \
         -exec sh -c 'for f; do cp "$f" "$0/in/q-$(sha1sum "$f" | cut -c1-16)"; done' "$work" {} +
-    AFL_SKIP_BIN_CHECK=1 nice -n "$NICE" afl-cmin -i "$work/in" -o "$work/out" -t "$TIMEOUT_MS" -m none -- \
+    AFL_SKIP_BIN_CHECK=1 nice -n "$NICE" afl-cmin -e -i "$work/in" -o "$work/out" -t "$TIMEOUT_MS" -m none -- \
         "$(command -v dotnet)" "$BIN/Savant.Native.Fuzz.dll" "$target" > "$work/cmin.log" 2>&1 || { tail -20 "$work/cmin.log" >&2; return 1; }
     find "$corpus" -type f ! -name 'crash-*' -delete
     for f in "$work/out"/*; do cp "$f" "$corpus/cov-$(sha1sum "$f" | cut -c1-16)"; done
