@@ -33,6 +33,20 @@ public sealed class PairedTests : ZmqTestBase
     }
 
     [Test]
+    public void Socket_getters_do_not_create_sockets()
+    {
+        using var sender = new Sender(Endpoints.ForBind("inproc"), Context);
+        using var receiver = new Receiver(Endpoints.ForBind("inproc"), Context);
+        Assert.That(() => sender.Socket, Throws.InvalidOperationException.With.Message.Contains("Setup"));
+        Assert.That(() => receiver.Socket, Throws.InvalidOperationException.With.Message.Contains("Setup"));
+        Assert.That(sender.IsSetUp || receiver.IsSetUp, Is.False, "reading Socket created nothing");
+        receiver.Setup();
+        Assert.That(receiver.Socket, Is.Not.Null);
+        receiver.Dispose();
+        Assert.That(() => receiver.Socket, Throws.TypeOf<ObjectDisposedException>());
+    }
+
+    [Test]
     public async Task Handshake_then_ten_messages_arrive_and_extra_requests_are_acknowledged()
     {
         var (sender, receiver) = Pair();
