@@ -7,6 +7,7 @@ namespace Savant.Native.Tests.Sleap;
 
 /// <summary>The paired handshake between two .NET participants, including SLEAP's quirks.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class PairedTests : ZmqTestBase
 {
     private (PairedSender Sender, PairedReceiver Receiver) Pair()
