@@ -137,12 +137,12 @@ public static class SleapWorker
     public static Dictionary<string, object?> Reader(WorkerOptions o)
     {
         using var receiver = new Receiver(o.Endpoint);
+        receiver.Setup();
         if (o.Hwm is int hwm)
         {
             receiver.Socket.ReceiveHighWatermark = hwm;
         }
 
-        receiver.Setup();
         var meter = new RunMeter(threadScope: false);
         long received = 0, bytes = 0, corrupt = 0, outOfOrder = 0, maxId = -1, warmup = 0;
         var idle = System.Diagnostics.Stopwatch.StartNew();

@@ -378,7 +378,16 @@ public sealed class Writer : IDisposable
         {
             length = message.CalculateSize();
             IMemoryOwner<byte> owner = scratch is not null && length < copyBelow ? scratch.Reserve(length) : PinnedMemoryPool.Shared.RentUnchecked(length);
-            message.WriteTo(owner.Memory.Span[..length]);
+            try
+            {
+                message.WriteTo(owner.Memory.Span[..length]);
+            }
+            catch
+            {
+                owner.Dispose();
+                throw;
+            }
+
             return owner;
         }
         finally
@@ -642,26 +651,43 @@ internal readonly ref struct Extras
     }
 }
 
-/// <summary>A writer's reusable buffer for message bodies that are sent by copy: <see cref="Dispose"/> keeps it.</summary>
-internal sealed class ScratchBuffer : IMemoryOwner<byte>
+/// <summary>A writer's reusable buffer for message bodies that are sent by copy. The buffer itself is not an owner: it
+/// stays with its writer (or pooled send command) for its whole life. <see cref="Reserve"/> lends it out as an
+/// <see cref="IMemoryOwner{T}"/> whose <see cref="IDisposable.Dispose"/> ends the loan, so the body flows through the
+/// same owner-passing send path as a pooled buffer; lending it twice without the first loan ending throws, because
+/// the second body would overwrite the first.</summary>
+internal sealed class ScratchBuffer
 {
+    private readonly Loan _loan;
     private byte[] _buffer = [];
+    private bool _lent;
 
-    public Memory<byte> Memory => _buffer;
+    public ScratchBuffer() => _loan = new Loan(this);
 
-    /// <summary>Makes room for <paramref name="length"/> bytes and returns this buffer.</summary>
-    public ScratchBuffer Reserve(int length)
+    /// <summary>Makes room for <paramref name="length"/> bytes and lends the buffer out until the returned owner is
+    /// disposed.</summary>
+    /// <exception cref="InvalidOperationException">The previous loan has not ended.</exception>
+    public IMemoryOwner<byte> Reserve(int length)
     {
+        if (_lent)
+        {
+            throw new InvalidOperationException("The scratch buffer is still lent out: the previous body was not released.");
+        }
+
         if (_buffer.Length < length)
         {
             _buffer = new byte[Math.Max(Math.Max(length, 256), _buffer.Length * 2)];
         }
 
-        return this;
+        _lent = true;
+        return _loan;
     }
 
-    /// <summary>Does nothing: the buffer stays with its writer.</summary>
-    public void Dispose()
+    /// <summary>The lent view of the buffer; disposing it returns the buffer (idempotent).</summary>
+    private sealed class Loan(ScratchBuffer scratch) : IMemoryOwner<byte>
     {
+        public Memory<byte> Memory => scratch._buffer;
+
+        public void Dispose() => scratch._lent = false;
     }
 }

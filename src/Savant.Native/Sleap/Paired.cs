@@ -14,7 +14,9 @@ namespace Savant.Native.Sleap;
 /// </summary>
 /// <remarks>
 /// Without a context argument the participant creates one context, shared by its two sockets and disposed with it
-/// (SLEAP gives each inner participant its own; the behaviour on the wire is the same). Not thread-safe.
+/// (SLEAP gives each inner participant its own; the behaviour on the wire is the same). Not thread-safe. The two
+/// participants are <see cref="PairedSender"/> and <see cref="PairedReceiver"/>; the type cannot be derived from outside
+/// this library.
 /// </remarks>
 public abstract class PairedParticipant : IDisposable
 {
@@ -31,7 +33,7 @@ public abstract class PairedParticipant : IDisposable
     /// <param name="senderAddress">Where this participant's PUB connects (the peer's receiver binds there).</param>
     /// <param name="receiverAddress">Where this participant's SUB binds.</param>
     /// <param name="context">A context to use (not owned), or null to create and own one.</param>
-    protected PairedParticipant(string senderAddress, string receiverAddress, ZmqContext? context)
+    private protected PairedParticipant(string senderAddress, string receiverAddress, ZmqContext? context)
     {
         ArgumentException.ThrowIfNullOrEmpty(senderAddress);
         ArgumentException.ThrowIfNullOrEmpty(receiverAddress);
@@ -60,7 +62,7 @@ public abstract class PairedParticipant : IDisposable
     public Receiver Receiver { get; }
 
     /// <summary>Whether a handshake completed (see the derived types for exactly when this is set).</summary>
-    public bool Connected { get; protected set; }
+    public bool Connected { get; private protected set; }
 
     /// <summary>Connects the PUB and binds the SUB socket now (SLEAP's <c>setup()</c>). Idempotent.</summary>
     public void Setup()
@@ -84,12 +86,21 @@ public abstract class PairedParticipant : IDisposable
     public bool SendArray(JsonObject header, IMemoryOwner<byte> owner, NumpyDtype dtype, params ReadOnlySpan<long> shape)
         => Sender.SendArray(header, owner, dtype, shape);
 
-    /// <summary>SLEAP's <c>close()</c>: same as <see cref="Dispose"/>.</summary>
+    /// <summary>SLEAP's <c>close()</c>: same as <see cref="Dispose()"/>.</summary>
     public void Close() => Dispose();
 
     /// <summary>Closes both sockets (the sender with its <see cref="Sleap.Sender.DisposeLinger"/>) and disposes an owned
     /// context. Idempotent.</summary>
     public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the sockets and an owned context. Idempotent.</summary>
+    /// <param name="disposing">True from <see cref="Dispose()"/>; false from a finalizer (the participant has none: its
+    /// sockets and context hold safe handles that release themselves).</param>
+    protected virtual void Dispose(bool disposing)
     {
         if (_disposed)
         {
@@ -97,14 +108,16 @@ public abstract class PairedParticipant : IDisposable
         }
 
         _disposed = true;
-        Sender.Dispose();
-        Receiver.Dispose();
-        _ownedContext?.Dispose();
-        GC.SuppressFinalize(this);
+        if (disposing)
+        {
+            Sender.Dispose();
+            Receiver.Dispose();
+            _ownedContext?.Dispose();
+        }
     }
 
     /// <summary>Throws when disposed.</summary>
-    protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     internal static string TcpAddress(int port)
     {

@@ -66,8 +66,19 @@ public sealed class Receiver : IDisposable
     /// <summary>Number of messages waiting in the push-back queue.</summary>
     public int PushedBackCount => _pushedBack.Count;
 
-    /// <summary>The underlying SUB socket, created and bound on demand (for socket options).</summary>
-    public ZmqSocket Socket => EnsureSocket();
+    /// <summary>The underlying SUB socket (for socket options). Reading it has no side effects: call
+    /// <see cref="Setup"/> (or check for messages) first to create and bind the socket.</summary>
+    /// <exception cref="InvalidOperationException">The socket does not exist yet: <see cref="Setup"/> has not been called
+    /// and nothing was checked.</exception>
+    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
+    public ZmqSocket Socket
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _socket ?? throw new InvalidOperationException("The receiver has no socket yet: call Setup() first.");
+        }
+    }
 
     /// <summary>CURVE server settings (an extension; see <see cref="Savant.SavantCurve"/>): the receiver binds, so it is
     /// the server and runs a <see cref="Security.ZapAuthenticator"/> that admits only the allowed sender keys. Set it

@@ -54,8 +54,19 @@ public sealed class Sender : IDisposable
     /// reproduces SLEAP, which closes with <c>LINGER = 0</c>; set a positive value to flush on close.</summary>
     public TimeSpan DisposeLinger { get; set; } = TimeSpan.Zero;
 
-    /// <summary>The underlying PUB socket, created on demand (for socket options such as the high-water mark).</summary>
-    public ZmqSocket Socket => EnsureSocket();
+    /// <summary>The underlying PUB socket (for socket options such as the high-water mark). Reading it has no side
+    /// effects: call <see cref="Setup"/> (or send) first to create and connect the socket.</summary>
+    /// <exception cref="InvalidOperationException">The socket does not exist yet: <see cref="Setup"/> has not been called
+    /// and nothing was sent.</exception>
+    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
+    public ZmqSocket Socket
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _socket ?? throw new InvalidOperationException("The sender has no socket yet: call Setup() first.");
+        }
+    }
 
     /// <summary>CURVE client settings (an extension; see <see cref="Savant.SavantCurve"/>): the sender connects, so it is
     /// a client of a CURVE <see cref="Receiver"/>. Set it before the first send or <see cref="Setup"/>; null (default)

@@ -9,6 +9,7 @@ namespace Savant.Native.Tests.Cli;
 /// <summary>The savant-zmq tool, run as a real process: usage errors, the demo, and send → recv between processes.</summary>
 [TestFixture]
 [NonParallelizable]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class CliTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

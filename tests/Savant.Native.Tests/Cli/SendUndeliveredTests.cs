@@ -9,6 +9,7 @@ namespace Savant.Native.Tests.Cli;
 /// when it is not 0; a reader in this process plays the stopped (or live) peer.</summary>
 [TestFixture]
 [NonParallelizable]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class SendUndeliveredTests : SavantTestBase
 {
     private const int Count = 10;

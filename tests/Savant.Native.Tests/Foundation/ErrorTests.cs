@@ -7,6 +7,7 @@ namespace Savant.Native.Tests.Foundation;
 
 /// <summary>libzmq failures become typed exceptions with errno, name and text; caller mistakes fail fast.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class ErrorTests : ZmqTestBase
 {
     [Test]

@@ -8,6 +8,7 @@ namespace Savant.Native.Tests.Foundation;
 /// <summary>Dispose semantics and native lifetimes: nothing crashes, hangs or leaks whatever the order.</summary>
 [TestFixture]
 [NonParallelizable]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class LifetimeTests
 {
     [Test]

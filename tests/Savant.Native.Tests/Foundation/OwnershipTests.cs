@@ -9,6 +9,7 @@ namespace Savant.Native.Tests.Foundation;
 /// kept one line too long, a pooled buffer used after it went back. Each either works or fails loudly.
 /// </summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed unsafe class OwnershipTests : ZmqTestBase
 {
     internal const int FrameSize = 6_220_800;

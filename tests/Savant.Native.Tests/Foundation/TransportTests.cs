@@ -7,6 +7,7 @@ namespace Savant.Native.Tests.Foundation;
 
 /// <summary>Multipart send/receive over inproc, ipc and tcp with the sizes around libzmq's boundaries.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class TransportTests : ZmqTestBase
 {
     private static readonly int[] Sizes = [0, 1, 32, 33, 64 * 1024, 6_220_800];

@@ -10,6 +10,7 @@ namespace Savant.Native.Tests.Foundation;
 /// <summary>Proof of the zero-copy claims: pointer identity on receive, release only after the peer has the bytes,
 /// owners disposed exactly once, no early reuse under GC pressure, and no managed allocation per message.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed unsafe class ZeroCopyTests : ZmqTestBase
 {
     [TestCase("inproc", 64 * 1024)]
@@ -331,38 +332,5 @@ public sealed unsafe class ZeroCopyTests : ZmqTestBase
 
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(2000L * bytesPerMessage));
         Assert.That(message.Count, Is.EqualTo(3));
-    }
-}
-
-[TestFixture]
-public sealed class ZeroCopyBurstTests : ZmqTestBase
-{
-    [Test]
-    public void More_zero_copy_sends_in_flight_than_the_state_pool_keeps_are_all_released()
-    {
-        var (pull, push) = Pair(ZmqSocketType.Pull, ZmqSocketType.Push, "inproc");
-        push.ZeroCopyThreshold = 0;
-        push.SendHighWatermark = 0;
-        pull.ReceiveHighWatermark = 0;
-        byte[] buffer = GC.AllocateArray<byte>(64, pinned: true);
-        var tracker = new ZmqSendTracker();
-        const int burst = 6000; // above the 4096 states kept for reuse
-        for (int i = 0; i < burst; i++)
-        {
-            Assert.That(push.TrySendZeroCopy(buffer, tracker), Is.True);
-        }
-
-        Assert.That(tracker.Pending, Is.EqualTo(burst));
-        using var message = new ZmqMessage();
-        for (int i = 0; i < burst; i++)
-        {
-            Assert.That(pull.TryReceive(message), Is.True);
-        }
-
-        message.Clear();
-        Assert.That(tracker.IsReleased, Is.True);
-        Assert.That(tracker.ReleasedTotal, Is.EqualTo(burst));
-        Assert.That(ZmqDiagnostics.PendingZeroCopySends, Is.Zero);
-        Assert.That(SendState.LiveCount, Is.LessThanOrEqualTo(SendState.PoolCapacity), "send states beyond the pool must be freed, not kept by their handles");
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Savant.Native.Fuzz;
 using Savant.Native.Sockets;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Fuzz;
 
@@ -10,6 +11,7 @@ namespace Savant.Native.Tests.Fuzz;
 /// arbitrary bytes) both go through it.
 /// </summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Long)]
 public sealed class CorpusReplayTests
 {
     private static string CorpusRoot => Path.Combine(TestContext.CurrentContext.TestDirectory, "FuzzCorpus");

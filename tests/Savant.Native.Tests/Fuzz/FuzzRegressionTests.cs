@@ -3,12 +3,14 @@ using Savant.Native.Fuzz;
 using Savant.Native.Savant;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Sockets;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Fuzz;
 
 /// <summary>Regression tests for the findings of the coverage-guided fuzzers (each reproducer is also committed under
 /// fuzz/corpus/&lt;target&gt;/crash-* and replayed by <see cref="CorpusReplayTests"/>).</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class FuzzRegressionTests
 {
     private static byte[] Reproducer(string target, string name) =>

@@ -14,6 +14,7 @@ namespace Savant.Native.Tests.Interop;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class RustPeerTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -6,6 +6,7 @@ namespace Savant.Native.Tests.Readme;
 
 /// <summary>The README's relay example (ownership rules), verbatim inside a loop bound, with assertions downstream.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class ReadmeRelayExampleTests
 {
     [Test]

@@ -13,6 +13,7 @@ namespace Savant.Native.Tests.Reliability;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
+[CancelAfter(TestTimeouts.Long)]
 public sealed class FaultTests
 {
     private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(60);

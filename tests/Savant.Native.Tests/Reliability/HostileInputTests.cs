@@ -16,6 +16,7 @@ namespace Savant.Native.Tests.Reliability;
 /// nothing may crash, and native memory must return to its baseline.
 /// </summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Long)]
 public sealed class HostileInputTests : ZmqTestBase
 {
     private const int Seed = 20261123;

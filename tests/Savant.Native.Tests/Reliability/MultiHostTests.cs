@@ -10,6 +10,7 @@ namespace Savant.Native.Tests.Reliability;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
+[CancelAfter(TestTimeouts.Long)]
 public sealed class MultiHostTests
 {
     private const string ReaderIp = "10.231.7.2";

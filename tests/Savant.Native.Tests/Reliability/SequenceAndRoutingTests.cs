@@ -7,6 +7,7 @@ namespace Savant.Native.Tests.Reliability;
 
 /// <summary>Seq-id gap accounting (results, reader counters, metrics) and the routing-id filter when dealers reconnect.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class SequenceAndRoutingTests : ZmqTestBase
 {
     [Test]

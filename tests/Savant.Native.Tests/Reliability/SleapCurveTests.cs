@@ -8,6 +8,7 @@ namespace Savant.Native.Tests.Reliability;
 
 /// <summary>CURVE for SLEAP messaging: the binding receiver is the server, the connecting sender the client.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class SleapCurveTests : ZmqTestBase
 {
     private static readonly (string PublicKey, string SecretKey) ServerKeys = ZmqLibrary.CurveKeyPair();

@@ -1,11 +1,13 @@
 using Savant.Native.Frames;
 using Savant.Native.Savant;
 using Savant.Native.Savant.Protocol;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
 /// <summary>Managed bytes allocated per message in the steady state, measured with GC.GetAllocatedBytesForCurrentThread.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class AllocationTests : SavantTestBase
 {
     private const int Warmup = 300;

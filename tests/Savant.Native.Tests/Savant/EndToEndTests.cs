@@ -9,6 +9,7 @@ namespace Savant.Native.Tests.Savant;
 /// <summary>Every socket pair end to end over ipc and tcp with 0, 1 and 3 extra frames (up to 6,220,800 B), EOS with
 /// its acknowledgement, and the result fields.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class EndToEndTests : SavantTestBase
 {
     private static readonly object[] Pairs =

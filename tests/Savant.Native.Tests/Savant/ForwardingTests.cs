@@ -1,12 +1,14 @@
 using Savant.Native.Savant;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Tests.Foundation;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
 /// <summary>A Savant relay stage as users write it: receive, forward the received frame as an extra data frame, dispose
 /// the result at once. And the stale-view rules of reader results.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class ForwardingTests : SavantTestBase
 {
     [TestCase("ipc", false)]

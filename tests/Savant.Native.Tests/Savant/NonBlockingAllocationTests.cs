@@ -2,6 +2,7 @@ using Savant.Native.Frames;
 using Savant.Native.Savant;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Sockets;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
@@ -17,6 +18,7 @@ namespace Savant.Native.Tests.Savant;
 /// </remarks>
 [TestFixture]
 [NonParallelizable]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class NonBlockingAllocationTests : SavantTestBase
 {
     private const int Warmup = 3000;

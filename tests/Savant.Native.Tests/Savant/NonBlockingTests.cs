@@ -1,10 +1,12 @@
 using Savant.Native.Savant;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Sockets;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class NonBlockingTests : SavantTestBase
 {
     private NonBlockingReader StartNbReader(string url, int queue, Action<ReaderConfigBuilder>? configure = null)

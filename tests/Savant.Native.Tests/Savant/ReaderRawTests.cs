@@ -4,11 +4,13 @@ using Savant.Native.Frames;
 using Savant.Native.Savant;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Sockets;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
 /// <summary>Every reader result kind provoked with raw sockets sending crafted frames, and the wire_frames.json layouts.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class ReaderRawTests : SavantTestBase
 {
     private Reader _reader = null!;

@@ -5,6 +5,7 @@ using Savant.Native.Frames;
 using Savant.Native.Savant;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Sockets;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
@@ -14,6 +15,7 @@ namespace Savant.Native.Tests.Savant;
 /// failure path.
 /// </summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class ShutdownFlushTests : SavantTestBase
 {
     private const int Payload = 1 << 20;

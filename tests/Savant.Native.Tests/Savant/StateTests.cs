@@ -1,11 +1,13 @@
 using Savant.Native.Savant;
 using Savant.Native.Savant.Internal;
 using Savant.Native.Savant.Protocol;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
 /// <summary>Blacklist, routing-id filter, LRU and sequence numbering in isolation.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class StateTests
 {
     [Test]

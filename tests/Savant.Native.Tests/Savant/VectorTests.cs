@@ -2,12 +2,14 @@ using Google.Protobuf;
 using Savant.Native.Savant;
 using Savant.Native.Savant.Protocol;
 using Attribute = Savant.Native.Savant.Protocol.Attribute;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
 /// <summary>Wire compatibility: every valid vector encodes byte for byte and decodes to the fields of its .txtpb;
 /// every invalid one is a decode failure.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class VectorTests
 {
     private const string SystemId = "00000000-0000-4000-8000-000000000000";

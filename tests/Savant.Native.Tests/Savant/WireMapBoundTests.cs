@@ -5,6 +5,7 @@ using Savant.Native.Savant;
 using Savant.Native.Savant.Internal;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Sockets;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
@@ -15,6 +16,7 @@ namespace Savant.Native.Tests.Savant;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class WireMapBoundTests : SavantTestBase
 {
     /// <summary>Managed heap a reader's maps may retain with default caps, whatever the peer sends (see README).</summary>

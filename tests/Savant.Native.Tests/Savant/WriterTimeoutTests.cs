@@ -3,10 +3,12 @@ using Savant.Native.Frames;
 using Savant.Native.Savant;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Sockets;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class WriterTimeoutTests : SavantTestBase
 {
     [TestCase("dealer")]

@@ -7,6 +7,7 @@ namespace Savant.Native.Tests.Security;
 
 /// <summary>CURVE with an allow-list over real libzmq: listed keys get through, everything else delivers nothing.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class ZapAuthenticatorTests : ZmqTestBase
 {
     private (ZmqSocket Router, string Endpoint, string ServerPublic, ZapAuthenticator Zap, ZmqSocket Events) Server()

@@ -1,11 +1,13 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Savant.Native.Sleap;
+using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Sleap;
 
 /// <summary>The JSON reader/writer and the numpy dtype and array types, without sockets.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class CodecTests
 {
     [TestCase(1.0, "1.0")]

@@ -13,6 +13,7 @@ namespace Savant.Native.Tests.Sleap;
 /// (<see cref="SleapMessage.DecodeReference"/>, through the parsed object), and the steady state must stay light.
 /// </summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class DecodePathTests : ZmqTestBase
 {
     private static byte[] B(string text) => Encoding.UTF8.GetBytes(text);

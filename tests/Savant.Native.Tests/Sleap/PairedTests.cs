@@ -7,6 +7,7 @@ namespace Savant.Native.Tests.Sleap;
 
 /// <summary>The paired handshake between two .NET participants, including SLEAP's quirks.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class PairedTests : ZmqTestBase
 {
     private (PairedSender Sender, PairedReceiver Receiver) Pair()
@@ -30,6 +31,20 @@ public sealed class PairedTests : ZmqTestBase
         using var plain = new Sender();
         Assert.That(plain.Address, Is.EqualTo("tcp://127.0.0.1:9001"));
         Assert.That(s.Sender.IsSetUp || r.Receiver.IsSetUp, Is.False, "nothing binds before Setup");
+    }
+
+    [Test]
+    public void Socket_getters_do_not_create_sockets()
+    {
+        using var sender = new Sender(Endpoints.ForBind("inproc"), Context);
+        using var receiver = new Receiver(Endpoints.ForBind("inproc"), Context);
+        Assert.That(() => sender.Socket, Throws.InvalidOperationException.With.Message.Contains("Setup"));
+        Assert.That(() => receiver.Socket, Throws.InvalidOperationException.With.Message.Contains("Setup"));
+        Assert.That(sender.IsSetUp || receiver.IsSetUp, Is.False, "reading Socket created nothing");
+        receiver.Setup();
+        Assert.That(receiver.Socket, Is.Not.Null);
+        receiver.Dispose();
+        Assert.That(() => receiver.Socket, Throws.TypeOf<ObjectDisposedException>());
     }
 
     [Test]

@@ -13,6 +13,7 @@ namespace Savant.Native.Tests.Sleap;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class PythonInteropTests : ZmqTestBase
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);

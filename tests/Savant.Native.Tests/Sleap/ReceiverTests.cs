@@ -11,6 +11,7 @@ namespace Savant.Native.Tests.Sleap;
 
 /// <summary>Receiver semantics (check/push-back/+1), bad input, zero-copy receive, sender safety and the async API.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class ReceiverTests : ZmqTestBase
 {
     private (ZmqSocket Pub, Receiver Receiver) RawPubToReceiver(string transport = "inproc")

@@ -12,6 +12,7 @@ namespace Savant.Native.Tests.Sleap;
 /// <summary>The spec's captured SLEAP frames: what our Sender puts on the wire equals them byte for byte, and our
 /// Receiver decodes each of them into the stated header and array.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class VectorTests : ZmqTestBase
 {
     private static IEnumerable<string> AllCases() => SleapTestSupport.CaseNames;

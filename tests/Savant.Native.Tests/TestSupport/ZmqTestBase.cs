@@ -6,7 +6,7 @@ namespace Savant.Native.Tests.TestSupport;
 /// <summary>
 /// Base fixture for tests against the real libzmq: a fresh context per test, unique endpoints, sockets with bounded
 /// timeouts (so nothing can hang), and a leak check after each test (every frame disposed, every zero-copy buffer
-/// released, every socket closed).
+/// released, every socket closed). A test that outlived its fixture's <c>[CancelAfter]</c> limit fails at tear-down.
 /// </summary>
 public abstract class ZmqTestBase
 {
@@ -48,6 +48,9 @@ public abstract class ZmqTestBase
         {
             Assert.That(ZmqDiagnostics.FramesInUse, Is.EqualTo(_framesAtStart), "frames leaked by the test (not disposed)");
             Assert.That(ZmqDiagnostics.PendingZeroCopySends, Is.Zero, "zero-copy buffers never released by libzmq");
+            // [CancelAfter] only cancels the test's token; a test that finished without watching it still fails here.
+            Assert.That(TestContext.CurrentContext.CancellationToken.IsCancellationRequested, Is.False,
+                "the test ran past its [CancelAfter] limit (see TestTimeouts)");
         }
     }
 

@@ -8,6 +8,7 @@ namespace Savant.Native.Tests.Sleap;
 /// <summary>A SLEAP relay: a received array forwarded with <see cref="Sender.SendArray(JsonObject, NdArray, Frames.ZmqSendTracker?)"/>
 /// and disposed at once; and the array's view after its message is disposed.</summary>
 [TestFixture]
+[CancelAfter(TestTimeouts.Default)]
 public sealed class SleapForwardingTests : ZmqTestBase
 {
     private const int Size = 1 << 20;
