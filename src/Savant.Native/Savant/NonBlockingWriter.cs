@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Savant.Native.Frames;
+using Savant.Native.Internal;
 using Savant.Native.Savant.Internal;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Sockets;

@@ -1,5 +1,6 @@
 using System.Text;
 using Savant.Native.Frames;
+using Savant.Native.Internal;
 using Savant.Native.Savant.Protocol;
 
 namespace Savant.Native.Savant;
