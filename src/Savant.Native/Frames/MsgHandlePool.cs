@@ -1,3 +1,4 @@
+using Savant.Native.Internal;
 using Savant.Native.Interop;
 
 namespace Savant.Native.Frames;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Savant.Native.Internal;
 using Savant.Native.Interop;
 
 namespace Savant.Native.Frames;

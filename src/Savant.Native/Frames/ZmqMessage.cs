@@ -1,4 +1,5 @@
 using System.Collections;
+using Savant.Native.Internal;
 
 namespace Savant.Native.Frames;
 

@@ -6,6 +6,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Savant.Native.Frames;
+using Savant.Native.Internal;
 using Savant.Native.Savant.Internal;
 using Savant.Native.Savant.Protocol;
 using Savant.Native.Sockets;

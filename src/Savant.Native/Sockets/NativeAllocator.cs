@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Savant.Native.Interop;
 
 namespace Savant.Native.Sockets;
 
@@ -22,7 +22,7 @@ namespace Savant.Native.Sockets;
 /// <para><b>Cost.</b> Freed frame buffers stay mapped (up to the trim threshold) instead of returning to the OS, and a
 /// fixed <c>M_MMAP_THRESHOLD</c> turns off glibc's dynamic threshold. The settings are process-wide.</para>
 /// </remarks>
-public static partial class NativeAllocator
+public static class NativeAllocator
 {
     /// <summary>Allocations up to this size come from the heap, not from <c>mmap</c>: 32 MiB, glibc's maximum for
     /// <c>M_MMAP_THRESHOLD</c> on 64-bit systems (a 4K RGBA frame, 33,177,600 bytes, is just above it).</summary>
@@ -33,9 +33,6 @@ public static partial class NativeAllocator
 
     /// <summary>The environment variable that turns the automatic tuning off (<c>0</c>, <c>off</c>, <c>false</c>).</summary>
     public const string DisableVariable = "SAVANT_NATIVE_MALLOPT";
-
-    private const int MTrimThreshold = -1;
-    private const int MMmapThreshold = -3;
 
     private static readonly Lock Gate = new();
     private static bool _autoApply = true;
@@ -147,7 +144,7 @@ public static partial class NativeAllocator
         try
         {
             // Trim first: setting the mmap threshold also fixes glibc's dynamic thresholds.
-            ok = Mallopt(MTrimThreshold, trimThreshold) == 1 && Mallopt(MMmapThreshold, mmapThreshold) == 1;
+            ok = Libc.Mallopt(Libc.MTrimThreshold, trimThreshold) == 1 && Libc.Mallopt(Libc.MMmapThreshold, mmapThreshold) == 1;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -203,17 +200,11 @@ public static partial class NativeAllocator
 
         try
         {
-            return GnuGetLibcVersion() != IntPtr.Zero;
+            return Libc.GnuGetLibcVersion() != IntPtr.Zero;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
             return false;
         }
     }
-
-    [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
-    private static partial int Mallopt(int param, int value);
-
-    [LibraryImport("libc.so.6", EntryPoint = "gnu_get_libc_version")]
-    private static partial IntPtr GnuGetLibcVersion();
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using Savant.Native.Frames;
+using Savant.Native.Internal;
 
 namespace Savant.Native.Savant.Internal;
 

@@ -1,7 +1,6 @@
 using System.Threading.Tasks.Sources;
-using Savant.Native.Frames;
 
-namespace Savant.Native.Savant.Internal;
+namespace Savant.Native.Internal;
 
 /// <summary>
 /// The pooled completion behind the ValueTasks of the non-blocking writer and reader: completed once per use, it goes

@@ -1,4 +1,4 @@
-namespace Savant.Native.Savant.Internal;
+namespace Savant.Native.Internal;
 
 /// <summary>A node of a <see cref="WaitList{TNode}"/>; its links are guarded by the list owner's lock.</summary>
 /// <typeparam name="TNode">The node type itself.</typeparam>
