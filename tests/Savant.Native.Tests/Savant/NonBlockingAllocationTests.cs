@@ -338,7 +338,10 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
     {
         long views = pooled ? 0 : SafeViewBytesPerMessage;
         Report($"{what}, {(pooled ? "pooled views" : "checked views")} (protobuf decode alone: {decode} B, views budget {views} B)", perMessage);
-        Assert.That(Median(perMessage), Is.LessThanOrEqualTo(decode + views), "more than the decoded message and the view objects");
+        // Counted process-wide: a periodic runtime allocation (timers, thread-pool bookkeeping) lands in longer batches on
+        // a loaded machine as a fraction of a byte per message. Any per-message object is at least 24 B, so "less than one
+        // byte per message above the budget" still fails on every real per-message cost.
+        Assert.That(Median(perMessage), Is.LessThan(decode + views + 1), "more than the decoded message and the view objects");
     }
 
     [TestCase(false)]
