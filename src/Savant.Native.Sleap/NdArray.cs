@@ -22,7 +22,7 @@ namespace Savant.Native.Sleap;
 /// Python sender instead ships a Fortran array's memory as is, which its receiver then misreads.</para>
 /// <para>Elements in a received buffer may be unaligned; x64 and Arm64 read unaligned elements transparently.</para>
 /// </remarks>
-public sealed class NdArray
+public sealed partial class NdArray
 {
     private readonly long[] _shape;
 
@@ -398,40 +398,5 @@ public sealed class NdArray
     {
         string order = Dtype.IsNativeByteOrder ? string.Empty : " Big-endian data cannot be viewed in place; use ToArray<T>(), which swaps the bytes.";
         return new InvalidOperationException($"An array of {Dtype.Name} cannot be read as {typeof(T).Name}.{order}");
-    }
-
-    /// <summary>Reinterprets a <see cref="Memory{T}"/> of unmanaged elements as bytes without copying; pinning pins
-    /// the underlying memory.</summary>
-    private sealed class CastMemoryManager<T> : MemoryManager<byte>
-        where T : unmanaged
-    {
-        private readonly Memory<T> _source;
-
-        public CastMemoryManager(Memory<T> source) => _source = source;
-
-        public override Span<byte> GetSpan() => MemoryMarshal.AsBytes(_source.Span);
-
-        public override unsafe MemoryHandle Pin(int elementIndex = 0)
-        {
-            var handle = _source.Pin();
-            return new MemoryHandle((byte*)handle.Pointer + elementIndex, default, new Unpinner(handle));
-        }
-
-        public override void Unpin()
-        {
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-        }
-
-        private sealed class Unpinner(MemoryHandle handle) : IPinnable
-        {
-            private MemoryHandle _handle = handle;
-
-            public MemoryHandle Pin(int elementIndex) => throw new NotSupportedException();
-
-            public void Unpin() => _handle.Dispose();
-        }
     }
 }

@@ -3,50 +3,6 @@ using System.Numerics;
 
 namespace Savant.Native.Sleap;
 
-/// <summary>The kind of a numpy element type (numpy's <c>dtype.kind</c>).</summary>
-public enum NumpyKind
-{
-    /// <summary>Boolean, one byte holding 0 or 1 (<c>b</c>).</summary>
-    Bool,
-
-    /// <summary>Signed integer (<c>i</c>).</summary>
-    Int,
-
-    /// <summary>Unsigned integer (<c>u</c>).</summary>
-    UInt,
-
-    /// <summary>IEEE floating point (<c>f</c>).</summary>
-    Float,
-
-    /// <summary>Complex: a (real, imaginary) pair of IEEE floats (<c>c</c>).</summary>
-    Complex,
-
-    /// <summary>Fixed-width, zero-padded byte string (<c>S</c>).</summary>
-    Bytes,
-
-    /// <summary>Fixed-width, zero-padded UTF-32 text (<c>U</c>).</summary>
-    Unicode,
-
-    /// <summary>64-bit count of a time unit since the Unix epoch (<c>M</c>, <c>datetime64</c>).</summary>
-    DateTime,
-
-    /// <summary>64-bit count of a time unit (<c>m</c>, <c>timedelta64</c>).</summary>
-    TimeDelta,
-}
-
-/// <summary>Byte order of a numpy element type.</summary>
-public enum NumpyByteOrder
-{
-    /// <summary>Single-byte elements and byte strings: no byte order.</summary>
-    NotApplicable,
-
-    /// <summary>Little-endian (numpy's native order on every platform SLEAP runs on).</summary>
-    Little,
-
-    /// <summary>Big-endian.</summary>
-    Big,
-}
-
 /// <summary>
 /// A numpy element type as SLEAP puts it on the wire in a header's <c>"dtype"</c> string: kind, item size and byte order.
 /// Immutable.
@@ -60,7 +16,7 @@ public enum NumpyByteOrder
 /// <c>[&lt;&gt;|=]kind size</c> (<c>&lt;u2</c>, <c>|u1</c>, <c>=i4</c>, <c>f8</c>, <c>&gt;c16</c>). Object, void and structured
 /// types cannot be transferred and are rejected.</para>
 /// </remarks>
-public sealed class NumpyDtype : IEquatable<NumpyDtype>
+public sealed partial class NumpyDtype : IEquatable<NumpyDtype>
 {
     private static readonly string[] s_timeUnits = ["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "μs", "ns", "ps", "fs", "as"];
 
