@@ -81,13 +81,7 @@ public static partial class SleapJson
 
         public readonly bool AtEnd => _pos >= _s.Length;
 
-        public void SkipWhitespace()
-        {
-            while (_pos < _s.Length && _s[_pos] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
-            {
-                _pos++;
-            }
-        }
+        public void SkipWhitespace() => _pos = SleapJson.SkipWhitespace(_s, _pos);
 
         public readonly SleapMessageException Error(string what) =>
             new(SleapErrorKind.InvalidJson, _s.Length == 0

@@ -61,6 +61,66 @@ public static partial class SleapJson
             ? utf8.Length == text.Length && System.Text.Ascii.Equals(utf8, text)
             : Encoding.UTF8.GetString(utf8) == text;
 
+    /// <summary>Reads a valid JSON token that is a list of plain non-negative integers (digits only, each fitting a
+    /// long) into <paramref name="values"/>; false for any other token or for more values than fit (the caller then
+    /// takes the general path). The token has been checked by <see cref="ScanRoot"/>.</summary>
+    internal static bool TryReadPlainIntegerList(ReadOnlySpan<byte> token, Span<long> values, out int count)
+    {
+        count = 0;
+        if (token.IsEmpty || token[0] != '[')
+        {
+            return false;
+        }
+
+        int i = SkipWhitespace(token, 1);
+        if (i < token.Length && token[i] == ']')
+        {
+            return true;
+        }
+
+        while (i < token.Length)
+        {
+            int start = i;
+            while (i < token.Length && token[i] >= '0' && token[i] <= '9')
+            {
+                i++;
+            }
+
+            if (i == start || count == values.Length ||
+                !System.Buffers.Text.Utf8Parser.TryParse(token[start..i], out long value, out int used) || used != i - start)
+            {
+                return false;
+            }
+
+            values[count++] = value;
+            i = SkipWhitespace(token, i);
+            if (i < token.Length && token[i] == ']')
+            {
+                return true;
+            }
+
+            if (i >= token.Length || token[i] != ',')
+            {
+                return false;
+            }
+
+            i = SkipWhitespace(token, i + 1);
+        }
+
+        return false;
+    }
+
+    /// <summary>The index of the first byte at or after <paramref name="i"/> that is not JSON whitespace.</summary>
+    internal static int SkipWhitespace(ReadOnlySpan<byte> s, int i)
+    {
+        while (i < s.Length && s[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+        {
+            i++;
+        }
+
+        return i;
+    }
+
     /// <summary>Result of <see cref="ScanRoot"/>: whether the value is an object, and the byte ranges of the two
     /// members' values (null when absent).</summary>
     internal readonly record struct RootScan(bool IsObject, Range? Value1, Range? Value2);

@@ -172,44 +172,10 @@ public sealed partial class SleapMessage
     private static bool TryReadShape(ReadOnlySpan<byte> token, SleapDecodeCache cache, out long[]? shape)
     {
         shape = null;
-        if (token[0] != '[')
+        Span<long> dims = stackalloc long[64];
+        if (!SleapJson.TryReadPlainIntegerList(token, dims, out int rank))
         {
             return false;
-        }
-
-        Span<long> dims = stackalloc long[64];
-        int rank = 0;
-        int i = SkipWhitespace(token, 1);
-        if (token[i] != ']')
-        {
-            while (true)
-            {
-                int start = i;
-                while (token[i] >= '0' && token[i] <= '9')
-                {
-                    i++;
-                }
-
-                if (i == start || rank == dims.Length ||
-                    !Utf8Parser.TryParse(token[start..i], out long dim, out int used) || used != i - start)
-                {
-                    return false;
-                }
-
-                dims[rank++] = dim;
-                i = SkipWhitespace(token, i);
-                if (token[i] == ']')
-                {
-                    break;
-                }
-
-                if (token[i] != ',')
-                {
-                    return false;
-                }
-
-                i = SkipWhitespace(token, i + 1);
-            }
         }
 
         if (cache.ShapeValue is { } known && known.AsSpan().SequenceEqual(dims[..rank]))
@@ -221,16 +187,6 @@ public sealed partial class SleapMessage
         shape = dims[..rank].ToArray();
         cache.ShapeValue = shape;
         return true;
-    }
-
-    private static int SkipWhitespace(ReadOnlySpan<byte> s, int i)
-    {
-        while (s[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
-        {
-            i++;
-        }
-
-        return i;
     }
 
     private static SleapMessage DecodeParsed(ZmqMessage frames)
