@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Savant.Native.Interop;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
