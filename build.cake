@@ -2,7 +2,7 @@
 //   Native  install libzmq (native/install-libzmq.sh)
 //   Peers   build the C baseline and the Rust/Python peers (native/build-peers.sh)
 //   Build   build the solution (Release)
-//   Test    run every test (NUnit, real libzmq) and print "N passed, N failed"
+//   Test    run the unit and the functional tests (NUnit, real libzmq) and print "N passed, N failed" over both
 //   Demo    run `savant-zmq demo` (the README's main job)
 //   Bench   the side-by-side throughput harness and BenchmarkDotNet suite (long; not in CI)
 
@@ -52,49 +52,61 @@ Task("Build")
     });
 
 Task("Test")
-    .Description("Run all tests against the real libzmq")
+    .Description("Run the unit tests, then the functional tests against the real libzmq")
     .IsDependentOn("Peers")
     .IsDependentOn("Build")
     .Does(() =>
     {
         CleanDirectory(testResults);
-        var settings = new DotNetTestSettings
+
+        // Two projects, each writing its own .trx (one shared file name would let the second run overwrite the first):
+        // the unit tests (no sockets, seconds) and the functional tests (real libzmq, peers, processes).
+        var projects = new[]
         {
-            Configuration = configuration,
-            NoBuild = true,
-            ResultsDirectory = testResults,
-            Loggers = { "trx;LogFileName=results.trx", "console;verbosity=normal" },
-            ArgumentCustomization = a => a.Append("--blame-hang-timeout 5m"),
+            "tests/Savant.Native.UnitTests/Savant.Native.UnitTests.csproj",
+            "tests/Savant.Native.Tests/Savant.Native.Tests.csproj",
         };
-        if (!string.IsNullOrEmpty(testFilter))
+        var failures = new List<Exception>();
+        foreach (var project in projects)
         {
-            settings.Filter = testFilter;
+            string name = System.IO.Path.GetFileNameWithoutExtension(project);
+            var settings = new DotNetTestSettings
+            {
+                Configuration = configuration,
+                NoBuild = true,
+                ResultsDirectory = testResults,
+                Loggers = { $"trx;LogFileName={name}.trx", "console;verbosity=normal" },
+                ArgumentCustomization = a => a.Append("--blame-hang-timeout 5m"),
+            };
+            if (!string.IsNullOrEmpty(testFilter))
+            {
+                settings.Filter = testFilter;
+            }
+
+            try
+            {
+                DotNetTest(project, settings);
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
         }
 
-        Exception failure = null;
-        try
-        {
-            DotNetTest("Savant.Native.sln", settings);
-        }
-        catch (Exception e)
-        {
-            failure = e;
-        }
-
-        // One place computes the summary line: build/test-summary.py (.ci/run prints it too).
+        // One place computes the summary line, totalled over every .trx: build/test-summary.py (.ci/run prints it too).
         int summary = StartProcess("python3", new ProcessSettings
         {
             Arguments = $"build/test-summary.py \"{testResults.FullPath}\"",
             WorkingDirectory = root,
         });
-        if (summary != 0 && failure == null)
+        if (summary != 0 && failures.Count == 0)
         {
-            failure = new Exception("No test results were produced.");
+            failures.Add(new Exception("No test results were produced."));
         }
 
-        if (failure != null)
+        if (failures.Count != 0)
         {
-            throw failure;
+            throw failures[0];
         }
     });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Prints the one-line test summary, "N passed, N failed" (", N skipped" when any), from the .trx files under a
-results directory (default: artifacts/test-results). Exits 1, printing nothing on stdout, when there are no results.
+"""Prints the one-line test summary, "N passed, N failed" (", N skipped" when any), totalled over every .trx file under
+a results directory (default: artifacts/test-results): the unit project's and the functional project's results, one
+file each. The per-file counts go to stderr first. Exits 1, printing nothing on stdout, when there are no results.
 
 The build script's Test task and .ci/run both call this, so the line is computed in one place.
 """
@@ -10,9 +11,16 @@ import sys
 import xml.etree.ElementTree as ET
 
 
+def line_of(passed: int, failed: int, skipped: int) -> str:
+    line = f"{passed} passed, {failed} failed"
+    if skipped:
+        line += f", {skipped} skipped"
+    return line
+
+
 def summarize(directory: str) -> str | None:
     passed = failed = skipped = 0
-    files = glob.glob(os.path.join(directory, "**", "*.trx"), recursive=True)
+    files = sorted(glob.glob(os.path.join(directory, "**", "*.trx"), recursive=True))
     if not files:
         return None
     for path in files:
@@ -21,13 +29,15 @@ def summarize(directory: str) -> str | None:
         def get(key: str) -> int:
             return int(counters.get(key, "0"))
 
-        passed += get("passed")
-        failed += get("failed") + get("error") + get("timeout") + get("aborted")
-        skipped += get("notExecuted") + get("inconclusive")
-    line = f"{passed} passed, {failed} failed"
-    if skipped:
-        line += f", {skipped} skipped"
-    return line
+        file_passed = get("passed")
+        file_failed = get("failed") + get("error") + get("timeout") + get("aborted")
+        file_skipped = get("notExecuted") + get("inconclusive")
+        print(f"{os.path.relpath(path, directory)}: {line_of(file_passed, file_failed, file_skipped)}", file=sys.stderr)
+        passed += file_passed
+        failed += file_failed
+        skipped += file_skipped
+    sys.stderr.flush()
+    return line_of(passed, failed, skipped)
 
 
 def main() -> int:

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Savant.Native.Interop;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
@@ -66,43 +65,6 @@ public sealed class ErrorTests : ZmqTestBase
         Assert.Throws<ArgumentOutOfRangeException>(() => s.TrySendZeroCopy(global::Savant.Native.Frames.PinnedMemoryPool.Shared.Rent(10), 11));
         Assert.Throws<ArgumentOutOfRangeException>(() => Context.CreateSocket((ZmqSocketType)99));
         Assert.Throws<ArgumentException>(() => s.TrySend(new global::Savant.Native.Frames.ZmqMessage()));
-    }
-
-    [Test]
-    public void Resolver_message_says_how_to_install_libzmq()
-    {
-        string linux = LibzmqResolver.BuildNotFoundMessage(["libzmq.so.5", "libzmq.so"], OSPlatform.Linux, null);
-        Assert.That(linux, Does.Contain("libzmq.so.5, libzmq.so"));
-        Assert.That(linux, Does.Contain("apt-get install libzmq5"));
-        Assert.That(linux, Does.Contain("native/install-libzmq.sh"));
-        Assert.That(linux, Does.Contain("dnf install zeromq"));
-        Assert.That(linux, Does.Contain(LibzmqResolver.EnvironmentVariable));
-
-        string mac = LibzmqResolver.BuildNotFoundMessage(["libzmq.5.dylib"], OSPlatform.OSX, null);
-        Assert.That(mac, Does.Contain("brew install zeromq"));
-
-        string overridden = LibzmqResolver.BuildNotFoundMessage(["/nope/libzmq.so"], OSPlatform.Linux, "/nope/libzmq.so");
-        Assert.That(overridden, Does.Contain("is set to '/nope/libzmq.so'"));
-    }
-
-    [Test]
-    public void Resolver_tries_the_override_alone_and_versioned_names_first()
-    {
-        Assert.That(LibzmqResolver.Candidates("/opt/zmq/libzmq.so", OSPlatform.Linux), Is.EqualTo(new[] { "/opt/zmq/libzmq.so" }));
-        Assert.That(LibzmqResolver.Candidates(null, OSPlatform.Linux).First(), Is.EqualTo("libzmq.so.5"));
-        Assert.That(LibzmqResolver.Candidates(null, OSPlatform.OSX).First(), Is.EqualTo("libzmq.5.dylib"));
-        Assert.That(LibzmqResolver.Candidates(null, OSPlatform.Windows).First(), Is.EqualTo("libzmq.dll"));
-    }
-
-    [Test]
-    public void Errno_mapping_covers_libzmq_specific_codes()
-    {
-        Assert.That(ErrorMapping.ToError(156384712 + 53), Is.EqualTo(ZmqError.ETERM));
-        Assert.That(ErrorMapping.ToError(156384712 + 51), Is.EqualTo(ZmqError.EFSM));
-        Assert.That(ErrorMapping.ToError(11), Is.EqualTo(ZmqError.EAGAIN));
-        Assert.That(ErrorMapping.ToError(123456), Is.EqualTo(ZmqError.Unknown));
-        Assert.That(new ZmqException(123456, null).ErrorName, Is.EqualTo("errno 123456"));
-        Assert.That(ZmqException.Create(156384712 + 53, "x"), Is.TypeOf<ContextTerminatedException>());
     }
 
     [Test]

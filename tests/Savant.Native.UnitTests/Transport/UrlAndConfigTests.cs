@@ -2,10 +2,10 @@ using Savant.Native.Transport;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
-namespace Savant.Native.Tests.Savant;
+namespace Savant.Native.UnitTests.Transport;
 
 [TestFixture]
-[CancelAfter(TestTimeouts.Default)]
+[CancelAfter(TestTimeouts.Unit)]
 public sealed class UrlAndConfigTests
 {
     [TestCase("tcp://127.0.0.1:5555", "tcp://127.0.0.1:5555", null, null, null)]

@@ -3,11 +3,11 @@ using Savant.Native.Transport.Internal;
 using Savant.Native.Transport.Protocol;
 using Savant.Native.Tests.TestSupport;
 
-namespace Savant.Native.Tests.Savant;
+namespace Savant.Native.UnitTests.Transport;
 
 /// <summary>Blacklist, routing-id filter, LRU and sequence numbering in isolation.</summary>
 [TestFixture]
-[CancelAfter(TestTimeouts.Default)]
+[CancelAfter(TestTimeouts.Unit)]
 public sealed class StateTests
 {
     [Test]

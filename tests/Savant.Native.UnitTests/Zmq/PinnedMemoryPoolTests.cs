@@ -3,10 +3,10 @@ using Savant.Native.Frames;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
-namespace Savant.Native.Tests.Foundation;
+namespace Savant.Native.UnitTests.Zmq;
 
 [TestFixture]
-[CancelAfter(TestTimeouts.Default)]
+[CancelAfter(TestTimeouts.Unit)]
 public sealed class PinnedMemoryPoolTests
 {
     [Test]
@@ -68,5 +68,24 @@ public sealed class PinnedMemoryPoolTests
         }
 
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(1000L * bytesPerRent));
+    }
+
+    [Test]
+    public void Pooled_buffers_fail_loudly_after_return_and_double_dispose_does_not_return_twice()
+    {
+        var pool = new PinnedMemoryPool(maxRetainedPerSize: 4);
+        var first = pool.Rent(10_000);
+        var kept = first.Memory;
+        first.Dispose();
+        var second = pool.Rent(10_000); // same pooled buffer
+        Assert.Throws<ObjectDisposedException>(() => _ = kept.Span.Length);
+        Assert.Throws<ObjectDisposedException>(() => kept.Pin());
+        first.Dispose(); // must not return the buffer that 'second' now holds
+        var third = pool.Rent(10_000);
+        second.Memory.Span.Fill(2);
+        third.Memory.Span.Fill(3);
+        Assert.That(second.Memory.Span[0], Is.EqualTo(2), "two live rents share one buffer");
+        second.Dispose();
+        third.Dispose();
     }
 }

@@ -4,12 +4,12 @@ using Savant.Native.Transport.Protocol;
 using Attribute = Savant.Native.Transport.Protocol.Attribute;
 using Savant.Native.Tests.TestSupport;
 
-namespace Savant.Native.Tests.Savant;
+namespace Savant.Native.UnitTests.Transport;
 
 /// <summary>Wire compatibility: every valid vector encodes byte for byte and decodes to the fields of its .txtpb;
 /// every invalid one is a decode failure.</summary>
 [TestFixture]
-[CancelAfter(TestTimeouts.Default)]
+[CancelAfter(TestTimeouts.Unit)]
 public sealed class VectorTests
 {
     private const string SystemId = "00000000-0000-4000-8000-000000000000";

@@ -3,11 +3,11 @@ using System.Text.Json.Nodes;
 using Savant.Native.Sleap;
 using Savant.Native.Tests.TestSupport;
 
-namespace Savant.Native.Tests.Sleap;
+namespace Savant.Native.UnitTests.Sleap;
 
 /// <summary>The JSON reader/writer and the numpy dtype and array types, without sockets.</summary>
 [TestFixture]
-[CancelAfter(TestTimeouts.Default)]
+[CancelAfter(TestTimeouts.Unit)]
 public sealed class CodecTests
 {
     [TestCase(1.0, "1.0")]
@@ -171,5 +171,13 @@ public sealed class CodecTests
         Assert.Throws<ArgumentException>(() => NdArray.FromStrided(data, NumpyDtype.UInt8, [3, 4], [4]));
         var fortran = NdArray.FromFortranOrder(new byte[] { 0, 1, 2, 3, 4, 5 }, NumpyDtype.UInt8, 3, 2);
         Assert.That(fortran.Data.ToArray(), Is.EqualTo(new byte[] { 0, 3, 1, 4, 2, 5 }));
+    }
+
+    [Test]
+    public void NdArray_shape_must_match_the_data()
+    {
+        Assert.Throws<ArgumentException>(() => NdArray.Create<byte>(new byte[5], 2, 3));
+        Assert.Throws<ArgumentException>(() => NdArray.Create<int>(new int[2], -1, -2));
+        Assert.Throws<ArgumentException>(() => NdArray.Create(new byte[7], NumpyDtype.Int32, 2));
     }
 }

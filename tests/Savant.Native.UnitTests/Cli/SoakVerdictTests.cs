@@ -1,11 +1,11 @@
 using Savant.Native.Cli.Commands;
 using Savant.Native.Tests.TestSupport;
 
-namespace Savant.Native.Tests.Reliability;
+namespace Savant.Native.UnitTests.Cli;
 
 /// <summary>The soak command's flat/leaking verdict on synthetic sample series (the soak itself is not run in CI).</summary>
 [TestFixture]
-[CancelAfter(TestTimeouts.Default)]
+[CancelAfter(TestTimeouts.Unit)]
 public sealed class SoakVerdictTests
 {
     private static List<SoakCommand.Sample> Series(int n, Func<int, long> rssKb, Func<int, int>? fds = null, Func<int, int>? nativeMessages = null) =>
