@@ -14,8 +14,8 @@ internal sealed class ZmqContextHandle : SafeHandle
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    /// <summary>Called by the marshaller after <c>zmq_ctx_new</c> succeeded.</summary>
-    internal void OnCreated() => Interlocked.Increment(ref Live);
+    /// <summary>Called after <c>zmq_ctx_new</c> returned a handle: counts it as live until it is released.</summary>
+    internal static void OnCreated() => Interlocked.Increment(ref Live);
 
     protected override bool ReleaseHandle()
     {

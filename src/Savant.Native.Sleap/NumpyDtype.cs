@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
 
@@ -16,6 +17,7 @@ namespace Savant.Native.Sleap;
 /// <c>[&lt;&gt;|=]kind size</c> (<c>&lt;u2</c>, <c>|u1</c>, <c>=i4</c>, <c>f8</c>, <c>&gt;c16</c>). Object, void and structured
 /// types cannot be transferred and are rejected.</para>
 /// </remarks>
+[SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "The predefined dtypes carry numpy's names (int8, uint16, float32, ...), the names SLEAP puts on the wire.")]
 public sealed partial class NumpyDtype : IEquatable<NumpyDtype>
 {
     private static readonly string[] s_timeUnits = ["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "μs", "ns", "ps", "fs", "as"];

@@ -1,6 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Savant.Native.Sleap;
 
 /// <summary>The kind of a numpy element type (numpy's <c>dtype.kind</c>).</summary>
+[SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "The members are numpy's dtype kinds (int, uint, float), named as numpy names them.")]
 public enum NumpyKind
 {
     /// <summary>Boolean, one byte holding 0 or 1 (<c>b</c>).</summary>

@@ -133,7 +133,7 @@ public static partial class SleapJson
             _ => -1,
         };
 
-        private JsonNode? ParseNumber()
+        private JsonValue? ParseNumber()
         {
             int start = _pos;
             if (_s[_pos] == '-')

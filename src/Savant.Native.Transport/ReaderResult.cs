@@ -38,7 +38,15 @@ public abstract class ReaderResult : IDisposable
     public abstract ReaderResultKind Kind { get; }
 
     /// <summary>Releases the frames this result holds (if any). After that, memory taken from it is invalid.</summary>
-    public virtual void Dispose()
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the frames a derived result holds; nothing for the results that hold none. Results have no
+    /// finalizer, so <paramref name="disposing"/> is always true.</summary>
+    private protected virtual void Dispose(bool disposing)
     {
     }
 }

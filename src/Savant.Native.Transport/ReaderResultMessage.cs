@@ -120,8 +120,15 @@ public sealed class ReaderResultMessage : ReaderResult
     /// it joined; a restarted writer (new system id) starts a new stream with no gap.</summary>
     public long SequenceGap => Live.SequenceGap;
 
-    /// <inheritdoc/>
-    public override void Dispose()
+    private protected override void Dispose(bool disposing)
+    {
+        Release();
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Releases the frames and returns the pooled parts (idempotent; a recycled result goes back to its pool
+    /// last).</summary>
+    private void Release()
     {
         var state = _state;
         if (state is null)

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Savant.Native.Transport;
 
 /// <summary>The topic does not match the reader's <see cref="TopicPrefixSpec"/>.</summary>
@@ -45,6 +47,7 @@ public sealed class ReaderResultMessageVersionMismatch : ReaderResultWithTopic
     public string SenderVersion { get; }
 
     /// <summary>The version this reader expects (<see cref="SavantProtocol.Version"/>).</summary>
+    [SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Part of the result's shape: read next to SenderVersion from the result a caller holds.")]
     public string ExpectedVersion => SavantProtocol.Version;
 
     /// <inheritdoc/>

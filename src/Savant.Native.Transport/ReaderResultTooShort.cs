@@ -22,9 +22,9 @@ public sealed class ReaderResultTooShort : ReaderResult
         }
     }
 
-    /// <inheritdoc/>
-    public override void Dispose()
+    private protected override void Dispose(bool disposing)
     {
         Interlocked.Exchange(ref _frames, null)?.Dispose();
+        base.Dispose(disposing);
     }
 }

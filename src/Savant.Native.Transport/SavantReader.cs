@@ -142,7 +142,7 @@ public sealed class SavantReader : IDisposable
             _routing = new RoutingIdFilter(config.RoutingCacheSize, config.RoutingTopicsSize);
             _sequence = new SequenceValidation(_logger);
             Volatile.Write(ref _blacklist, new SourceBlacklist(config.SourceBlacklistSize, config.SourceBlacklistTtl, _time));
-            _logger.LogDebug("Savant reader started: {SocketType} {Mode} {Endpoint}", config.SocketType, config.Bind ? "bind" : "connect", _endpoint);
+            TransportLog.ReaderStarted(_logger, config.SocketType, config.Bind ? "bind" : "connect", _endpoint);
         }
     }
 
@@ -262,7 +262,12 @@ public sealed class SavantReader : IDisposable
             if (!MessageCodec.TryDecode(frames[topicIndex + 1].Span, out var message, out var reason))
             {
                 ReplyIfRep(socket, rep);
-                _logger.LogDebug("Savant reader: undecodable message on topic {Topic}: {Reason}", Encoding.UTF8.GetString(topic), reason);
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    string topicText = Encoding.UTF8.GetString(topic);
+                    TransportLog.UndecodableMessage(_logger, topicText, reason);
+                }
+
                 return new ReaderResultDecodeFailed(topic.ToArray(), router ? routingId.ToArray() : null, reason);
             }
 
@@ -270,7 +275,12 @@ public sealed class SavantReader : IDisposable
             {
                 _blacklist.Add(topic);
                 ReplyIfRep(socket, rep);
-                _logger.LogWarning("Savant reader: topic {Topic} speaks protocol {Version}, expected {Expected}; blacklisted", Encoding.UTF8.GetString(topic), message.ProtocolVersion, SavantProtocol.Version);
+                if (_logger.IsEnabled(LogLevel.Warning))
+                {
+                    string topicText = Encoding.UTF8.GetString(topic);
+                    TransportLog.ProtocolMismatch(_logger, topicText, message.ProtocolVersion, SavantProtocol.Version);
+                }
+
                 return new ReaderResultMessageVersionMismatch(topic.ToArray(), router ? routingId.ToArray() : null, message.ProtocolVersion);
             }
 

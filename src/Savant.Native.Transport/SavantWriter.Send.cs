@@ -120,7 +120,7 @@ public sealed partial class SavantWriter
                 left--;
                 if (left < 0)
                 {
-                    _logger.LogDebug("Savant writer: every send attempt to topic {Topic} timed out", topic);
+                    TransportLog.SendTimedOut(_logger, topic);
                     SavantMetrics.Record(WriterResultKind.SendTimeout);
                     return WriterResult.SendTimeout(spent);
                 }
@@ -186,7 +186,7 @@ public sealed partial class SavantWriter
             r--;
         }
 
-        _logger.LogDebug("Savant writer: no acknowledgement for topic {Topic}", topic);
+        TransportLog.AckTimedOut(_logger, topic);
         return WriterResult.AckTimeout(sendRetriesSpent, Stopwatch.GetElapsedTime(sentAt));
     }
 

@@ -134,7 +134,7 @@ public sealed partial class SavantWriter : IDisposable
             _systemId = Guid.NewGuid().ToString();
             _sequence.Reset();
             _delivery = new DeliveryAccounting(_trackedParts);
-            _logger.LogDebug("Savant writer {SystemId} started: {SocketType} {Mode} {Endpoint}", _systemId, Config.SocketType, Config.Bind ? "bind" : "connect", _endpoint);
+            TransportLog.WriterStarted(_logger, _systemId, Config.SocketType, Config.Bind ? "bind" : "connect", _endpoint);
         }
     }
 
@@ -250,20 +250,17 @@ public sealed partial class SavantWriter : IDisposable
         if (report.Undelivered > 0)
         {
             SavantMetrics.WriterUndelivered.Add(report.Undelivered);
-            _logger.LogWarning("Savant writer {SystemId}: {Undelivered} of {Accepted} accepted messages were not handed to the transport within the flush timeout of {FlushTimeout} ms and were discarded at shutdown",
-                _systemId, report.Undelivered, report.Accepted, (long)Config.FlushTimeout.TotalMilliseconds);
+            TransportLog.UndeliveredAtShutdown(_logger, _systemId, report.Undelivered, report.Accepted, (long)Config.FlushTimeout.TotalMilliseconds);
         }
 
         if (report.UnconfirmedCopied > 0)
         {
             SavantMetrics.WriterUnconfirmedCopied.Add(report.UnconfirmedCopied);
             // Not a known loss (libzmq says nothing about copied messages): information, not a warning.
-            _logger.LogInformation("Savant writer {SystemId}: {Unconfirmed} copied messages sent last are not confirmed as handed to the transport at shutdown (they may or may not have been delivered)",
-                _systemId, report.UnconfirmedCopied);
+            TransportLog.UnconfirmedAtShutdown(_logger, _systemId, report.UnconfirmedCopied);
         }
 
-        _logger.LogDebug("Savant writer {SystemId} shut down: {Accepted} accepted, {Undelivered} undelivered, {Unconfirmed} unconfirmed, flush {FlushMs} ms",
-            _systemId, report.Accepted, report.Undelivered, report.UnconfirmedCopied, (long)report.FlushDuration.TotalMilliseconds);
+        TransportLog.WriterShutDown(_logger, _systemId, report.Accepted, report.Undelivered, report.UnconfirmedCopied, (long)report.FlushDuration.TotalMilliseconds);
     }
 
     /// <summary>Shuts the writer down if started (flushing as <see cref="Shutdown"/> does; the report is kept in

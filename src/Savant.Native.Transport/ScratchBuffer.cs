@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using System.Text;
 using Google.Protobuf;
@@ -18,6 +19,7 @@ namespace Savant.Native.Transport;
 /// <see cref="IMemoryOwner{T}"/> whose <see cref="IDisposable.Dispose"/> ends the loan, so the body flows through the
 /// same owner-passing send path as a pooled buffer; lending it twice without the first loan ending throws, because
 /// the second body would overwrite the first.</summary>
+[SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "_loan is the lent view of this managed buffer; its Dispose only ends the loan and holds no resource.")]
 internal sealed class ScratchBuffer
 {
     private readonly Loan _loan;

@@ -57,19 +57,13 @@ internal sealed class SequenceValidation
         ulong gap = 0;
         if (received <= stored)
         {
-            if (_logger.IsEnabled(LogLevel.Trace))
-            {
-                _logger.LogTrace("Savant stream restarted for system {SystemId} key {Key}: seq {Received} after {Stored}", message.SystemId, message.SequenceKey, received, stored);
-            }
+            TransportLog.StreamRestarted(_logger, message.SystemId, message.SequenceKey, received, stored);
         }
         else if (received != stored + 1)
         {
             gap = received - stored - 1;
             Gaps++;
-            if (_logger.IsEnabled(LogLevel.Warning))
-            {
-                _logger.LogWarning("Savant messages lost for system {SystemId} key {Key}: expected seq {Expected}, received {Received}", message.SystemId, message.SequenceKey, stored + 1, received);
-            }
+            TransportLog.MessagesLost(_logger, message.SystemId, message.SequenceKey, stored + 1, received);
         }
 
         if (message.IsEndOfStream)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Google.Protobuf;
 
 namespace Savant.Native.Transport.Protocol;
@@ -117,6 +118,7 @@ public sealed partial class Message
 }
 
 /// <summary>Helpers for building attributes.</summary>
+[SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "Generated from savant-rs's protobuf schema (message Attribute): the wire type keeps savant-rs's name, in its own Protocol namespace.")]
 public sealed partial class Attribute
 {
     /// <summary>A persistent attribute holding one string value.</summary>

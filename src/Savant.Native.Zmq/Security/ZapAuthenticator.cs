@@ -154,7 +154,7 @@ public sealed class ZapAuthenticator : IDisposable
         // RFC 27: version, request id, domain, address, identity, mechanism, credentials...
         if (request.Count < 6)
         {
-            _logger.LogWarning("ZAP: malformed request with {Count} frames ignored", request.Count);
+            ZapLog.MalformedRequest(_logger, request.Count);
             Reply(ReadOnlySpan<byte>.Empty, "400", "malformed request");
             return;
         }
@@ -173,7 +173,7 @@ public sealed class ZapAuthenticator : IDisposable
         else
         {
             Interlocked.Increment(ref _denied);
-            _logger.LogWarning("ZAP: denied {Mechanism} connection from {Address} (key {Key}): {Reason}", mechanism, address, clientKey ?? "none", denial);
+            ZapLog.Denied(_logger, mechanism, address, clientKey ?? "none", denial);
             Reply(requestId, "400", denial);
         }
     }

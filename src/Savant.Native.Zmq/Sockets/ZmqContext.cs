@@ -39,7 +39,7 @@ public sealed class ZmqContext : IDisposable
             ErrorMapping.Throw(ErrorMapping.LastErrno(), "zmq_ctx_new");
         }
 
-        _handle.OnCreated();
+        ZmqContextHandle.OnCreated();
         if (ioThreads != 1)
         {
             Set(ZmqConstants.IoThreads, ioThreads, "set I/O threads");

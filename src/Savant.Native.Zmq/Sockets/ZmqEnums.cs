@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Savant.Native.Sockets;
 
 /// <summary>ZeroMQ socket types (values as in <c>zmq.h</c>).</summary>
@@ -31,6 +33,7 @@ public enum ZmqSocketType
 
 /// <summary>Flags for the send methods.</summary>
 [Flags]
+[SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "Mirrors the flags argument of zmq_send (ZMQ_DONTWAIT, ZMQ_SNDMORE), the name ZeroMQ users look for.")]
 public enum ZmqSendFlags
 {
     /// <summary>Block up to the socket's send timeout; this frame ends the message.</summary>
@@ -43,6 +46,7 @@ public enum ZmqSendFlags
 
 /// <summary>Flags for the receive methods.</summary>
 [Flags]
+[SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "Mirrors the flags argument of zmq_recv (ZMQ_DONTWAIT), the name ZeroMQ users look for.")]
 public enum ZmqReceiveFlags
 {
     /// <summary>Block up to the socket's receive timeout.</summary>

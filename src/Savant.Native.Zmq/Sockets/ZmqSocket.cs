@@ -158,7 +158,7 @@ public sealed unsafe partial class ZmqSocket : IDisposable
 
     // ---------------------------------------------------------------- helpers
 
-    private void Check(int rc, string what, string endpoint)
+    private static void Check(int rc, string what, string endpoint)
     {
         if (rc == -1)
         {

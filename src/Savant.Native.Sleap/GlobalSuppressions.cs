@@ -1,0 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
+
+// RS0026/RS0027 guard against adding optional parameters to overloads that have shipped. These mirror sleap.message's
+// send_array(header, array) and check_message(timeout=..., fresh=False); the overloads differ by the type of the array
+// or of the timeout, so no call is ambiguous.
+[assembly: SuppressMessage("ApiDesign", "RS0027:API with optional parameter(s) should have the most parameters amongst its public overloads", Justification = "Mirrors sleap.message send_array; overloads by array type.", Scope = "member", Target = "~M:Savant.Native.Sleap.SleapSender.SendArray(System.Text.Json.Nodes.JsonObject,Savant.Native.Sleap.NdArray,Savant.Native.Frames.ZmqSendTracker)~System.Boolean")]
+[assembly: SuppressMessage("ApiDesign", "RS0027:API with optional parameter(s) should have the most parameters amongst its public overloads", Justification = "Mirrors sleap.message send_array; overloads by array type.", Scope = "member", Target = "~M:Savant.Native.Sleap.PairedParticipant.SendArray(System.Text.Json.Nodes.JsonObject,Savant.Native.Sleap.NdArray,Savant.Native.Frames.ZmqSendTracker)~System.Boolean")]
+[assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Mirrors sleap.message check_message(timeout, fresh); overloads by timeout type.", Scope = "member", Target = "~M:Savant.Native.Sleap.SleapReceiver.CheckMessage(System.Int32,System.Boolean)~Savant.Native.Sleap.SleapMessage")]
+[assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Mirrors sleap.message check_message(timeout, fresh); overloads by timeout type.", Scope = "member", Target = "~M:Savant.Native.Sleap.SleapReceiver.CheckMessage(System.TimeSpan,System.Boolean)~Savant.Native.Sleap.SleapMessage")]
