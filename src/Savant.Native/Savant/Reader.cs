@@ -259,14 +259,16 @@ public sealed class Reader : IDisposable
                 return new ReaderResultBlacklisted(topic.ToArray(), router ? routingId.ToArray() : null);
             }
 
-            if (!MessageCodec.TryDecode(frames[topicIndex + 1].Span, out var message, out var reason))
+            var body = frames[topicIndex + 1].Span;
+            if (!MessageView.TryDecodeLayout(body, out var envelope, out var reason))
             {
                 ReplyIfRep(socket, rep);
                 _logger.LogDebug("Savant reader: undecodable message on topic {Topic}: {Reason}", Encoding.UTF8.GetString(topic), reason);
-                return new ReaderResultDecodeFailed(topic.ToArray(), router ? routingId.ToArray() : null, reason);
+                return new ReaderResultDecodeFailed(topic.ToArray(), router ? routingId.ToArray() : null, reason!);
             }
 
-            if (message.ProtocolVersion != SavantProtocol.Version)
+            var message = new MessageView(body, envelope);
+            if (!message.IsCurrentProtocolVersion)
             {
                 _blacklist.Add(topic);
                 ReplyIfRep(socket, rep);
@@ -274,7 +276,7 @@ public sealed class Reader : IDisposable
                 return new ReaderResultMessageVersionMismatch(topic.ToArray(), router ? routingId.ToArray() : null, message.ProtocolVersion);
             }
 
-            long gap = (long)Math.Min(_sequence!.Check(message), long.MaxValue);
+            long gap = (long)Math.Min(_sequence!.Check(message.SystemIdUtf8, message.SequenceKeyUtf8, message.SeqId, message.IsEndOfStream), long.MaxValue);
             if (gap > 0)
             {
                 Interlocked.Increment(ref _sequenceGaps);
@@ -296,7 +298,7 @@ public sealed class Reader : IDisposable
                 }
 
                 owned = true;
-                return ReaderResultMessage.Rent(frames, message, topicIndex, frames.Count, 0, gap, Config.PooledViews);
+                return ReaderResultMessage.Rent(frames, envelope, topicIndex, frames.Count, 0, gap, Config.PooledViews);
             }
 
             if (!Config.TopicPrefixSpec.Matches(topic))
@@ -313,7 +315,7 @@ public sealed class Reader : IDisposable
 
             owned = true;
             int dataIndex = topicIndex + 2;
-            return ReaderResultMessage.Rent(frames, message, topicIndex, dataIndex, frames.Count - dataIndex, gap, Config.PooledViews);
+            return ReaderResultMessage.Rent(frames, envelope, topicIndex, dataIndex, frames.Count - dataIndex, gap, Config.PooledViews);
         }
         finally
         {
