@@ -230,7 +230,7 @@ public static class SavantWorker
             return true;
         }
 
-        var wait = tracker.WaitAsync();
+        var wait = tracker.WaitAsync().AsTask();
         return await Task.WhenAny(wait, Task.Delay(timeout)).ConfigureAwait(false) == wait;
     }
 
