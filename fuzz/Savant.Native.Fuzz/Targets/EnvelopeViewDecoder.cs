@@ -1,4 +1,4 @@
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport.Protocol;
 
 namespace Savant.Native.Fuzz;
 

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text;
 using Google.Protobuf;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Tests.Reliability;
 using Savant.Native.Tests.TestSupport;
-using Attribute = Savant.Native.Savant.Protocol.Attribute;
+using Attribute = Savant.Native.Transport.Protocol.Attribute;
 
 namespace Savant.Native.Tests.Savant;
 
