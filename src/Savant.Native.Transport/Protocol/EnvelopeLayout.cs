@@ -57,6 +57,8 @@ internal struct EnvelopeLayout
     public FieldRange FrameContentBytes;
     public FieldRange ExternalLocation;
     public FieldRange PreviousKeyframe;
+    /// <summary>The video frame message's own bytes (for lookups that scan it again, e.g. attributes).</summary>
+    public FieldRange FrameBody;
     public int TransformationCount;
     public int AttributeCount;
 
@@ -72,5 +74,6 @@ internal struct EnvelopeLayout
         FrameContentBytes = FieldRange.Absent,
         ExternalLocation = FieldRange.Absent,
         PreviousKeyframe = FieldRange.Absent,
+        FrameBody = FieldRange.Absent,
     };
 }

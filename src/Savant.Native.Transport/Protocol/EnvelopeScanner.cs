@@ -93,6 +93,11 @@ internal static class EnvelopeScanner
                     }
 
                     layout.Kind = (MessageKind)(int)(tag >> 3);
+                    if (layout.Kind == MessageKind.VideoFrame)
+                    {
+                        layout.FrameBody = new FieldRange(pos, length);
+                    }
+
                     pos += length;
                     break;
                 }
@@ -698,6 +703,193 @@ internal static class EnvelopeScanner
 
         pos += 8;
         return true;
+    }
+
+    /// <summary>
+    /// In the bytes of a video frame that <see cref="TryScan"/> took in place: the first attribute named
+    /// <paramref name="ns"/>/<paramref name="name"/> that has exactly one value, an integer, as the decoded message's
+    /// <c>Attributes</c> would give it (a repeated namespace or name keeps the last; an absent data is 0).
+    /// </summary>
+    internal static bool TryFindIntegerAttribute(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> ns, ReadOnlySpan<byte> name, out long value)
+    {
+        value = 0;
+        int pos = 0;
+        while (pos < frame.Length)
+        {
+            if (!TryReadTag(frame, ref pos, out uint tag))
+            {
+                return false;
+            }
+
+            if (tag != ((24 << 3) | 2))
+            {
+                if (!TrySkip(frame, ref pos, (int)(tag & 7)))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (!TryReadLength(frame, ref pos, out int length))
+            {
+                return false;
+            }
+
+            if (TryIntegerAttribute(frame.Slice(pos, length), ns, name, out value))
+            {
+                return true;
+            }
+
+            pos += length;
+        }
+
+        value = 0;
+        return false;
+    }
+
+    private static bool TryIntegerAttribute(ReadOnlySpan<byte> attribute, ReadOnlySpan<byte> ns, ReadOnlySpan<byte> name, out long value)
+    {
+        value = 0;
+        FieldRange attributeNs = new(0, 0), attributeName = new(0, 0);
+        int values = 0;
+        bool integer = false;
+        int pos = 0;
+        while (pos < attribute.Length)
+        {
+            if (!TryReadTag(attribute, ref pos, out uint tag))
+            {
+                return false;
+            }
+
+            switch (tag)
+            {
+                case (1 << 3) | 2:
+                    if (!TryReadString(attribute, ref pos, out attributeNs))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case (2 << 3) | 2:
+                    if (!TryReadString(attribute, ref pos, out attributeName))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case (3 << 3) | 2:
+                    if (!TryReadLength(attribute, ref pos, out int length))
+                    {
+                        return false;
+                    }
+
+                    if (++values == 1)
+                    {
+                        integer = TryIntegerValue(attribute.Slice(pos, length), out value);
+                    }
+
+                    pos += length;
+                    break;
+                default:
+                    if (!TrySkip(attribute, ref pos, (int)(tag & 7)))
+                    {
+                        return false;
+                    }
+
+                    break;
+            }
+        }
+
+        if (values == 1 && integer && attributeNs.Slice(attribute).SequenceEqual(ns) && attributeName.Slice(attribute).SequenceEqual(name))
+        {
+            return true;
+        }
+
+        value = 0;
+        return false;
+    }
+
+    /// <summary>An attribute value whose variant is an integer; its data (the last one written, else 0).</summary>
+    private static bool TryIntegerValue(ReadOnlySpan<byte> body, out long value)
+    {
+        value = 0;
+        bool integer = false;
+        int pos = 0;
+        while (pos < body.Length)
+        {
+            if (!TryReadTag(body, ref pos, out uint tag))
+            {
+                return false;
+            }
+
+            if (tag == ((5 << 3) | 2))
+            {
+                if (!TryReadLength(body, ref pos, out int length))
+                {
+                    return false;
+                }
+
+                integer = true;
+                value = 0;
+                var variant = body.Slice(pos, length);
+                int p = 0;
+                while (p < variant.Length)
+                {
+                    if (!TryReadTag(variant, ref p, out uint t) || t != ((1 << 3) | 0) || !TryReadVarint(variant, ref p, out ulong data))
+                    {
+                        return false;
+                    }
+
+                    value = (long)data;
+                }
+
+                pos += length;
+            }
+            else
+            {
+                if ((tag & 7) == 2)
+                {
+                    integer = false; // another variant written later replaces the integer
+                }
+
+                if (!TrySkip(body, ref pos, (int)(tag & 7)))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return integer;
+    }
+
+    private static bool TrySkip(ReadOnlySpan<byte> data, ref int pos, int wireType)
+    {
+        switch (wireType)
+        {
+            case 0:
+                return TryReadVarint(data, ref pos, out _);
+            case 1:
+            case 5:
+                int size = wireType == 1 ? 8 : 4;
+                if (data.Length - pos < size)
+                {
+                    return false;
+                }
+
+                pos += size;
+                return true;
+            case 2:
+                if (!TryReadLength(data, ref pos, out int length))
+                {
+                    return false;
+                }
+
+                pos += length;
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>Whether the UTF-8 bytes parse as a <see cref="Guid"/> exactly as the decoded string would.</summary>

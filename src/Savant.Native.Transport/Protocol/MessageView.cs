@@ -257,6 +257,35 @@ public readonly ref struct VideoFrameView
     public string? PreviousKeyframe => Fallback is { } f ? (f.HasPreviousKeyframe ? f.PreviousKeyframe : null)
         : _layout.PreviousKeyframe.IsPresent ? Encoding.UTF8.GetString(_layout.PreviousKeyframe.Slice(_data)) : null;
 
+    /// <summary>
+    /// Finds the first frame attribute <paramref name="namespace"/>/<paramref name="name"/> (UTF-8) that holds exactly
+    /// one value, an integer, and returns that value: the lookup a transport makes for a checksum or counter it carries
+    /// in the envelope, without building the attribute objects.
+    /// </summary>
+    public bool TryGetIntegerAttribute(ReadOnlySpan<byte> @namespace, ReadOnlySpan<byte> name, out long value)
+    {
+        if (Fallback is { } f)
+        {
+            var attributes = f.Attributes;
+            for (int i = 0; i < attributes.Count; i++)
+            {
+                var a = attributes[i];
+                if (a.Values.Count == 1 && a.Values[0].Integer is { } v &&
+                    System.Text.Encoding.UTF8.GetBytes(a.Namespace).AsSpan().SequenceEqual(@namespace) &&
+                    System.Text.Encoding.UTF8.GetBytes(a.Name).AsSpan().SequenceEqual(name))
+                {
+                    value = v.Data;
+                    return true;
+                }
+            }
+
+            value = 0;
+            return false;
+        }
+
+        return EnvelopeScanner.TryFindIntegerAttribute(_layout.FrameBody.Slice(_data), @namespace, name, out value);
+    }
+
     /// <summary>Number of transformations.</summary>
     public int TransformationCount => Fallback?.Transformations.Count ?? _layout.TransformationCount;
 

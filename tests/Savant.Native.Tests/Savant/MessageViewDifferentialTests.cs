@@ -405,6 +405,22 @@ public sealed class MessageViewDifferentialTests
             Same("transformations", f.Transformations.Count, vf.TransformationCount);
             Same("attributes", f.Attributes.Count, vf.AttributeCount);
             Same("objects", f.Objects.Count, vf.ObjectCount);
+            foreach (var a in f.Attributes.Append(new Attribute { Namespace = "savant-zmq", Name = "xxh3" }))
+            {
+                long? expected = null;
+                foreach (var b in f.Attributes)
+                {
+                    if (b.Namespace == a.Namespace && b.Name == a.Name && b.Values.Count == 1 && b.Values[0].Integer is { } integer)
+                    {
+                        expected = integer.Data;
+                        break;
+                    }
+                }
+
+                bool found = vf.TryGetIntegerAttribute(Encoding.UTF8.GetBytes(a.Namespace), Encoding.UTF8.GetBytes(a.Name), out long actual);
+                Same($"integer attribute {a.Namespace}/{a.Name}", expected, found ? actual : null);
+            }
+
         }
         else if (inPlace)
         {
