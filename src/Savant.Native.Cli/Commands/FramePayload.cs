@@ -141,6 +141,29 @@ internal static class FramePayload
         return PayloadCheck.Unverified;
     }
 
+    /// <summary>As <see cref="Verify(Message, ReadOnlySpan{byte}, bool, VerifyMode)"/> for an envelope read in place
+    /// (no allocation).</summary>
+    public static PayloadCheck Verify(MessageView message, ReadOnlySpan<byte> payload, bool hasPayload, VerifyMode mode)
+    {
+        if (mode == VerifyMode.None || message.Kind != MessageKind.VideoFrame)
+        {
+            return PayloadCheck.Unverified;
+        }
+
+        var frame = message.VideoFrame;
+        if (IsStamped(payload))
+        {
+            return CheckStamped(payload, frame.Pts, mode) ? PayloadCheck.Verified : PayloadCheck.Corrupt;
+        }
+
+        if (AnnouncedChecksum(frame) is { } sum)
+        {
+            return hasPayload && Checksum(payload) == sum ? PayloadCheck.Verified : PayloadCheck.Corrupt;
+        }
+
+        return PayloadCheck.Unverified;
+    }
+
     private static bool CheckStamped(ReadOnlySpan<byte> payload, long pts, VerifyMode mode)
     {
         if (BinaryPrimitives.ReadInt64LittleEndian(payload[8..]) != pts
