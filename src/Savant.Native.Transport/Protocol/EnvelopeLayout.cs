@@ -61,6 +61,7 @@ internal struct EnvelopeLayout
     public FieldRange FrameBody;
     public int TransformationCount;
     public int AttributeCount;
+    public int ObjectCount;
 
     /// <summary>A layout with every optional range absent.</summary>
     public static EnvelopeLayout Empty => new()

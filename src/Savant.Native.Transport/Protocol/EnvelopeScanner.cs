@@ -6,14 +6,14 @@ namespace Savant.Native.Transport.Protocol;
 /// <summary>
 /// One pass over a serialized Savant envelope that reads the fields in place, without allocating. It covers the part
 /// of the schema a transport carries in the steady state: every envelope field except batches and updates; video
-/// frames with their scalar fields, content, transformations and attributes with scalar or vector values; EOS, user
-/// data, Unknown and Shutdown. Within that subset it applies the savant-rs acceptance rules (spec §7) itself.
+/// frames with their scalar fields, content, transformations, up to 64 objects and attributes with scalar, box, point
+/// or vector values; EOS, user data, Unknown and Shutdown. Within that subset it applies the savant-rs acceptance rules (spec §7) itself.
 /// </summary>
 /// <remarks>
 /// <para><see cref="TryScan"/> returns true only when it is certain that <see cref="MessageCodec.TryDecode"/> accepts
 /// the bytes with the same fields. Everything else returns false, and the caller falls back to
-/// <see cref="MessageCodec.TryDecode"/>, which then gives the verdict: input outside the subset (objects, batches,
-/// updates, geometric attribute values, unknown fields, groups, a repeated oneof), anything malformed (truncated
+/// <see cref="MessageCodec.TryDecode"/>, which then gives the verdict: input outside the subset (batches, updates,
+/// polygon and intersection values, more than 64 objects, unknown fields, groups, a repeated oneof), anything malformed (truncated
 /// fields, lengths beyond the frame, varints longer than Google.Protobuf reads identically, invalid UTF-8) and every
 /// message a savant-rs reader rejects. So the in-place verdict is never a second implementation of a rejection rule;
 /// the differential tests check that every acceptance agrees.</para>
@@ -192,6 +192,9 @@ internal static class EnvelopeScanner
         FieldRange uuid = FieldRange.Absent;
         FieldRange previousKeyframe = FieldRange.Absent;
         int length;
+        Span<long> objectIds = stackalloc long[MaxObjects];
+        Span<long> parentIds = stackalloc long[MaxObjects];
+        Span<bool> hasParent = stackalloc bool[MaxObjects];
         while (pos < body.Length)
         {
             if (!TryReadTag(body, ref pos, out uint tag))
@@ -387,13 +390,31 @@ internal static class EnvelopeScanner
                     previousKeyframe = r;
                     f.PreviousKeyframe = Shift(r, origin);
                     break;
-                default: // objects (25) and anything unknown
+                case (25 << 3) | 2:
+                    if (f.ObjectCount == MaxObjects || !TryReadLength(body, ref pos, out length) ||
+                        !TryObject(body.Slice(pos, length), out objectIds[f.ObjectCount], out hasParent[f.ObjectCount], out parentIds[f.ObjectCount]))
+                    {
+                        return false;
+                    }
+
+                    f.ObjectCount++;
+                    pos += length;
+                    break;
+                default: // anything unknown
                     return false;
             }
         }
 
         // The savant-rs rules for a frame in the subset: content set, uuid (and previous keyframe) UUIDs, a known
         // transcoding method. A frame that breaks one goes to the fallback, which rejects it with the reason.
+        for (int i = 0; i < f.ObjectCount; i++)
+        {
+            if (hasParent[i] && !objectIds[..f.ObjectCount].Contains(parentIds[i]))
+            {
+                return false; // a parent that is not an object of the frame: rejected, by the fallback
+            }
+        }
+
         return f.FrameContent != VideoFrame.ContentOneofCase.None
             && f.TranscodingMethod is 0 or 1
             && IsUuid(uuid.Slice(body))
@@ -401,6 +422,136 @@ internal static class EnvelopeScanner
     }
 
     private static FieldRange Shift(FieldRange r, int origin) => new(origin + r.Offset, r.Length);
+
+    /// <summary>Objects per frame read in place (their ids are checked against the parents on the stack); frames with
+    /// more go to the fallback.</summary>
+    private const int MaxObjects = 64;
+
+    /// <summary>A video object: its id and parent (last written wins), a detection box (required), scalar fields and
+    /// attributes of the in-place subset.</summary>
+    private static bool TryObject(ReadOnlySpan<byte> body, out long id, out bool hasParent, out long parent)
+    {
+        id = 0;
+        hasParent = false;
+        parent = 0;
+        bool detectionBox = false;
+        int pos = 0;
+        while (pos < body.Length)
+        {
+            if (!TryReadTag(body, ref pos, out uint tag))
+            {
+                return false;
+            }
+
+            ulong v;
+            int length;
+            switch (tag)
+            {
+                case (1 << 3) | 0:
+                    if (!TryReadVarint(body, ref pos, out v))
+                    {
+                        return false;
+                    }
+
+                    id = (long)v;
+                    break;
+                case (2 << 3) | 0:
+                    if (!TryReadVarint(body, ref pos, out v))
+                    {
+                        return false;
+                    }
+
+                    hasParent = true;
+                    parent = (long)v;
+                    break;
+                case (10 << 3) | 0: // track_id
+                    if (!TryReadVarint(body, ref pos, out _))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case (3 << 3) | 2: // namespace
+                case (4 << 3) | 2: // label
+                case (5 << 3) | 2: // draw_label
+                    if (!TryReadString(body, ref pos, out _))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case (6 << 3) | 2: // detection_box
+                case (9 << 3) | 2: // track_box
+                    if (!TryReadLength(body, ref pos, out length) || !TryFixed32Fields(body.Slice(pos, length), 5))
+                    {
+                        return false;
+                    }
+
+                    detectionBox |= tag >> 3 == 6;
+                    pos += length;
+                    break;
+                case (7 << 3) | 2:
+                    if (!TryReadLength(body, ref pos, out length) || !TryAttribute(body.Slice(pos, length)))
+                    {
+                        return false;
+                    }
+
+                    pos += length;
+                    break;
+                case (8 << 3) | 5: // confidence
+                    if (body.Length - pos < 4)
+                    {
+                        return false;
+                    }
+
+                    pos += 4;
+                    break;
+                default:
+                    return false;
+            }
+        }
+
+        return detectionBox; // no detection box: rejected, by the fallback
+    }
+
+    /// <summary>A message whose fields are all 32-bit floats numbered 1 to <paramref name="maxField"/> (BoundingBox,
+    /// Point).</summary>
+    private static bool TryFixed32Fields(ReadOnlySpan<byte> body, uint maxField)
+    {
+        int pos = 0;
+        while (pos < body.Length)
+        {
+            if (!TryReadTag(body, ref pos, out uint tag) || (tag & 7) != 5 || (tag >> 3) is 0 || (tag >> 3) > maxField || body.Length - pos < 4)
+            {
+                return false;
+            }
+
+            pos += 4;
+        }
+
+        return true;
+    }
+
+    /// <summary>A geometric variant: field 1 holding a box (5 floats) or point (2 floats), once (<paramref name="repeated"/>
+    /// false: required) or any number of times.</summary>
+    private static bool TryGeometryVariant(ReadOnlySpan<byte> body, uint maxField, bool repeated)
+    {
+        int pos = 0;
+        bool data = false;
+        while (pos < body.Length)
+        {
+            if (!TryReadTag(body, ref pos, out uint tag) || tag != ((1 << 3) | 2) || !TryReadLength(body, ref pos, out int length) ||
+                !TryFixed32Fields(body.Slice(pos, length), maxField))
+            {
+                return false;
+            }
+
+            data = true;
+            pos += length;
+        }
+
+        return repeated || data; // a box or point variant without data: rejected, by the fallback
+    }
 
     private static bool TryExternal(ReadOnlySpan<byte> body, int origin, ref EnvelopeLayout f)
     {
@@ -566,8 +717,12 @@ internal static class EnvelopeScanner
                 6 or 10 => TryScalarVariant(v, wireType: 0, repeated: true),
                 7 => TryScalarVariant(v, wireType: 1, repeated: false),
                 8 => TryScalarVariant(v, wireType: 1, repeated: true),
+                11 => TryGeometryVariant(v, 5, repeated: false), // bounding box: data required
+                12 => TryGeometryVariant(v, 5, repeated: true),
+                13 => TryGeometryVariant(v, 2, repeated: false), // point: data required
+                14 => TryGeometryVariant(v, 2, repeated: true),
                 18 or 19 => length == 0, // none, temporary: empty messages
-                _ => false, // geometric values carry rules of their own: left to the fallback
+                _ => false, // polygons and intersections carry rules of their own: left to the fallback
             };
             if (!ok)
             {

@@ -13,9 +13,9 @@ namespace Savant.Native.Transport.Protocol;
 /// <remarks>
 /// <para><b>Allocation.</b> Decoding and the numeric and span members allocate nothing for envelopes in the in-place
 /// subset (<see cref="IsDecodedInPlace"/>): every envelope field; video frames with their scalar fields, content,
-/// transformations and attributes whose values are scalars, strings, bytes or vectors of them; EOS, user data, Unknown
-/// and Shutdown. Other valid envelopes (objects, batches, updates, geometric attribute values, unknown fields) are
-/// decoded by Google.Protobuf instead and the view reads that message. String members decode on request; source id,
+/// transformations, up to 64 objects, and attributes whose values are scalars, strings, bytes, boxes, points or vectors
+/// of them; EOS, user data, Unknown and Shutdown. Other valid envelopes (batches, updates, polygon or intersection
+/// values, more objects, unknown fields) are decoded by Google.Protobuf instead and the view reads that message. String members decode on request; source id,
 /// system id, protocol version, codec and frame rate come from a small per-thread cache of recent values, so a
 /// repeated value is decoded once.</para>
 /// <para><b>Lifetime.</b> The view reads the span it was decoded from: it is valid as long as those bytes are (for a
@@ -292,7 +292,6 @@ public readonly ref struct VideoFrameView
     /// <summary>Number of frame attributes.</summary>
     public int AttributeCount => Fallback?.Attributes.Count ?? _layout.AttributeCount;
 
-    /// <summary>Number of objects (always 0 for a frame decoded in place: frames with objects are decoded by
-    /// Google.Protobuf).</summary>
-    public int ObjectCount => Fallback?.Objects.Count ?? 0;
+    /// <summary>Number of objects.</summary>
+    public int ObjectCount => Fallback?.Objects.Count ?? _layout.ObjectCount;
 }

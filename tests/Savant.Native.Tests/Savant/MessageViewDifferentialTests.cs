@@ -93,11 +93,26 @@ public sealed class MessageViewDifferentialTests
         Add("unknown", Message.CreateUnknown("free text"), true);
         Add("shutdown", Message.CreateShutdown("secret"), true);
 
-        // Outside the in-place subset: decoded by Google.Protobuf behind the view.
         var withObject = Message.CreateVideoFrame(new VideoFrame { SourceId = "cam-5", Uuid = Guid.NewGuid().ToString(), None = new NoneFrame() });
-        withObject.VideoFrame.Objects.Add(new VideoObject { Id = 1, Namespace = "n", Label = "l", DetectionBox = new BoundingBox { Xc = 1, Yc = 2, Width = 3, Height = 4 } });
+        withObject.VideoFrame.Objects.Add(new VideoObject
+        {
+            Id = 1, Namespace = "n", Label = "l", DrawLabel = "d", Confidence = 0.9f, TrackId = 7,
+            DetectionBox = new BoundingBox { Xc = 1, Yc = 2, Width = 3, Height = 4, Angle = 5 },
+            TrackBox = new BoundingBox { Xc = 1 },
+            Attributes = { Attribute.PersistentString("o", "colour", "red"), Geometry() },
+        });
         withObject.VideoFrame.Objects.Add(new VideoObject { Id = 2, ParentId = 1, DetectionBox = new BoundingBox() });
-        Add("frame with objects", withObject, false);
+        withObject.VideoFrame.Attributes.Add(Geometry());
+        Add("frame with objects and geometric attributes", withObject, true);
+
+        // Outside the in-place subset: decoded by Google.Protobuf behind the view.
+        var many = Message.CreateVideoFrame(new VideoFrame { SourceId = "cam-5", Uuid = Guid.NewGuid().ToString(), None = new NoneFrame() });
+        for (int i = 0; i < 65; i++)
+        {
+            many.VideoFrame.Objects.Add(new VideoObject { Id = i, ParentId = 0, DetectionBox = new BoundingBox() });
+        }
+
+        Add("frame with 65 objects", many, false);
         var geometric = Message.CreateUserData("cam-6", new Attribute
         {
             Namespace = "g", Name = "poly", IsPersistent = true,
@@ -109,6 +124,16 @@ public sealed class MessageViewDifferentialTests
         Add("batch", Message.CreateVideoFrameBatch(batch), false);
         Add("update", Message.CreateVideoFrameUpdate(new VideoFrameUpdate { ObjectPolicy = ObjectUpdatePolicy.ReplaceSameLabelObjects }), false);
         return list;
+    }
+
+    private static Attribute Geometry()
+    {
+        var a = new Attribute { Namespace = "ns", Name = "geometry", IsPersistent = true };
+        a.Values.Add(new AttributeValue { BoundingBox = new BoundingBoxAttributeValueVariant { Data = new BoundingBox { Xc = 1, Width = 2, Angle = 45 } } });
+        a.Values.Add(new AttributeValue { BoundingBoxVector = new BoundingBoxVectorAttributeValueVariant { Data = { new BoundingBox(), new BoundingBox { Height = 3 } } } });
+        a.Values.Add(new AttributeValue { Point = new PointAttributeValueVariant { Data = new Point { X = 1, Y = 2 } } });
+        a.Values.Add(new AttributeValue { PointVector = new PointVectorAttributeValueVariant { Data = { new Point { Y = 4 } } } });
+        return a;
     }
 
     private static Attribute Scalars()
@@ -134,6 +159,32 @@ public sealed class MessageViewDifferentialTests
             var outcome = Compare(bytes);
             Assert.That(outcome, Is.EqualTo(inPlace ? Outcome.InPlace : Outcome.Fallback), name);
         }
+    }
+
+    [Test]
+    public void Object_and_geometry_rules_reject_as_the_Google_Protobuf_path_does()
+    {
+        Message Frame(Action<VideoFrame> change)
+        {
+            var m = Message.CreateVideoFrame(new VideoFrame { SourceId = "cam-1", Uuid = Guid.NewGuid().ToString(), None = new NoneFrame() });
+            m.VideoFrame.Objects.Add(new VideoObject { Id = 1, DetectionBox = new BoundingBox() });
+            change(m.VideoFrame);
+            return m;
+        }
+
+        var cases = new (string Name, Message Message)[]
+        {
+            ("object without detection box", Frame(f => f.Objects.Add(new VideoObject { Id = 2 }))),
+            ("parent that is not an object of the frame", Frame(f => f.Objects.Add(new VideoObject { Id = 2, ParentId = 3, DetectionBox = new BoundingBox() }))),
+            ("bounding box value without data", Frame(f => f.Attributes.Add(new Attribute { Name = "b", Values = { new AttributeValue { BoundingBox = new BoundingBoxAttributeValueVariant() } } }))),
+            ("point value without data", Frame(f => f.Objects[0].Attributes.Add(new Attribute { Name = "p", Values = { new AttributeValue { Point = new PointAttributeValueVariant() } } }))),
+        };
+        foreach (var (name, message) in cases)
+        {
+            Assert.That(Compare(message.ToByteArray()), Is.EqualTo(Outcome.Rejected), name);
+        }
+
+        Assert.That(Compare(Frame(f => f.Objects.Add(new VideoObject { Id = 2, ParentId = 1, DetectionBox = new BoundingBox() })).ToByteArray()), Is.EqualTo(Outcome.InPlace), "a parent of the frame");
     }
 
     [Test]
