@@ -17,9 +17,11 @@ namespace Savant.Native.Tests.Savant;
 public sealed class LargeFrameAllocationTests : SavantTestBase
 {
     private const int FrameBytes = 6_220_800;
-    private const int WarmupBatches = 6;
-    private const int Batches = 15;
-    private const int BatchSize = 20;
+    // Short batches: a 1080p message takes milliseconds, so the runtime's occasional background allocations (thread-pool
+    // bookkeeping while a consumer awaits) land in a few batches and the median of many short batches stays clean.
+    private const int WarmupBatches = 20;
+    private const int Batches = 51;
+    private const int BatchSize = 4;
 
     private static double Median(List<double> values)
     {
@@ -85,7 +87,9 @@ public sealed class LargeFrameAllocationTests : SavantTestBase
         long views = pooled ? 0 : NonBlockingAllocationTests.SafeViewBytesPerMessage;
         TestContext.Out.WriteLine($"1080p, {(async ? "ReceiveAsync" : "Receive")}, {(pooled ? "pooled" : "checked")} views: median {Median(perMessage):F1} B/message (budget {views} B; min {perMessage.Min():F1}, max {perMessage.Max():F1})");
         Assert.That(Median(perMessage), Is.LessThan(views + 1), "more than the view objects (any per-message object is at least 24 B)");
-        Assert.That(Median(perMessage), Is.GreaterThanOrEqualTo(views), "checked views must cost their objects");
+        // Counted process-wide while the reading thread runs, a batch boundary may split one 24-byte object from its message;
+        // a pooled object in place of a checked one would take 24 B off every message.
+        Assert.That(Median(perMessage), Is.GreaterThan(views - 24 + (24.0 / BatchSize) - 1), "checked views must cost their objects");
     }
 
     private static void Check(ReaderResult result, ref ulong lastSeq)

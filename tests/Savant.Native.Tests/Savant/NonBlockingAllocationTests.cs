@@ -352,7 +352,9 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
         Assert.That(Median(perMessage), Is.LessThan(views + 1), "more than the view objects");
         if (!pooled)
         {
-            Assert.That(Median(perMessage), Is.GreaterThanOrEqualTo(views), "checked views must cost their objects: a pooled object sneaked in");
+            // A batch boundary may split one object from its message (the reading thread runs meanwhile); a pooled object in
+            // place of a checked one would take at least 24 B off every message.
+            Assert.That(Median(perMessage), Is.GreaterThan(views - 24), "checked views must cost their objects: a pooled object sneaked in");
         }
     }
 
