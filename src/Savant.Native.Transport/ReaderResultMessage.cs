@@ -24,7 +24,7 @@ public sealed class ReaderResultMessage : ReaderResult
 
     private ReaderResultMessage(State state) => _state = state;
 
-    internal static ReaderResultMessage Rent(ZmqMessage frames, Message message, int topicIndex, int dataIndex, int dataCount, long sequenceGap, bool recycled)
+    internal static ReaderResultMessage Rent(ZmqMessage frames, in EnvelopeLayout envelope, int topicIndex, int dataIndex, int dataCount, long sequenceGap, bool recycled)
     {
         ReaderResultMessage result;
         State state;
@@ -40,7 +40,8 @@ public sealed class ReaderResultMessage : ReaderResult
         }
 
         state.Frames = frames;
-        state.Message = message;
+        state.Envelope = envelope;
+        state.Message = envelope.Fallback;
         state.TopicIndex = topicIndex;
         state.DataIndex = dataIndex;
         state.DataCount = dataCount;
@@ -65,8 +66,28 @@ public sealed class ReaderResultMessage : ReaderResult
         }
     }
 
-    /// <summary>The decoded message (EOS included: check <see cref="Message.IsEndOfStream"/>).</summary>
-    public Message Message => Live.Message!;
+    /// <summary>The decoded message (EOS included: check <see cref="Message.IsEndOfStream"/>). Built by Google.Protobuf
+    /// on first access (the reader decodes in place, see <see cref="Envelope"/>) and kept until <see cref="Dispose"/>;
+    /// read <see cref="Envelope"/> instead for an allocation-free receive.</summary>
+    public Message Message
+    {
+        get
+        {
+            var state = Live;
+            return state.Message ??= MessageView.Materialize(state.Frames![state.TopicIndex + 1].Span);
+        }
+    }
+
+    /// <summary>The envelope read in place from the received frame (kind, EOS, seq id, system id, source id, the video
+    /// frame's fields): no allocation. The view reads libzmq's buffer: use it before <see cref="Dispose"/>.</summary>
+    public MessageView Envelope
+    {
+        get
+        {
+            var state = Live;
+            return new MessageView(state.Frames![state.TopicIndex + 1].Span, state.Envelope);
+        }
+    }
 
     /// <summary>The topic bytes, viewing libzmq's buffer.</summary>
     public ReadOnlyMemory<byte> TopicBytes
@@ -151,6 +172,7 @@ public sealed class ReaderResultMessage : ReaderResult
         }
 
         state.Message = null;
+        state.Envelope = default;
         frames.Dispose();
         if (state.Recycled)
         {
@@ -171,6 +193,7 @@ public sealed class ReaderResultMessage : ReaderResult
         public readonly bool Recycled = recycled;
         public ZmqMessage? Frames;
         public Message? Message;
+        public EnvelopeLayout Envelope;
         public int TopicIndex;
         public int DataIndex;
         public int DataCount;

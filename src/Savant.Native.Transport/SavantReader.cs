@@ -259,19 +259,21 @@ public sealed class SavantReader : IDisposable
                 return new ReaderResultBlacklisted(topic.ToArray(), router ? routingId.ToArray() : null);
             }
 
-            if (!MessageCodec.TryDecode(frames[topicIndex + 1].Span, out var message, out var reason))
+            var body = frames[topicIndex + 1].Span;
+            if (!MessageView.TryDecodeLayout(body, out var envelope, out var reason))
             {
                 ReplyIfRep(socket, rep);
                 if (_logger.IsEnabled(LogLevel.Debug))
                 {
                     string topicText = Encoding.UTF8.GetString(topic);
-                    TransportLog.UndecodableMessage(_logger, topicText, reason);
+                    TransportLog.UndecodableMessage(_logger, topicText, reason!);
                 }
 
-                return new ReaderResultDecodeFailed(topic.ToArray(), router ? routingId.ToArray() : null, reason);
+                return new ReaderResultDecodeFailed(topic.ToArray(), router ? routingId.ToArray() : null, reason!);
             }
 
-            if (message.ProtocolVersion != SavantProtocol.Version)
+            var message = new MessageView(body, envelope);
+            if (!message.IsCurrentProtocolVersion)
             {
                 _blacklist.Add(topic);
                 ReplyIfRep(socket, rep);
@@ -284,7 +286,7 @@ public sealed class SavantReader : IDisposable
                 return new ReaderResultMessageVersionMismatch(topic.ToArray(), router ? routingId.ToArray() : null, message.ProtocolVersion);
             }
 
-            long gap = (long)Math.Min(_sequence!.Check(message), long.MaxValue);
+            long gap = (long)Math.Min(_sequence!.Check(message.SystemIdUtf8, message.SequenceKeyUtf8, message.SeqId, message.IsEndOfStream), long.MaxValue);
             if (gap > 0)
             {
                 Interlocked.Increment(ref _sequenceGaps);
@@ -306,7 +308,7 @@ public sealed class SavantReader : IDisposable
                 }
 
                 owned = true;
-                return ReaderResultMessage.Rent(frames, message, topicIndex, frames.Count, 0, gap, Config.PooledViews);
+                return ReaderResultMessage.Rent(frames, envelope, topicIndex, frames.Count, 0, gap, Config.PooledViews);
             }
 
             if (!Config.TopicPrefixSpec.Matches(topic))
@@ -323,7 +325,7 @@ public sealed class SavantReader : IDisposable
 
             owned = true;
             int dataIndex = topicIndex + 2;
-            return ReaderResultMessage.Rent(frames, message, topicIndex, dataIndex, frames.Count - dataIndex, gap, Config.PooledViews);
+            return ReaderResultMessage.Rent(frames, envelope, topicIndex, dataIndex, frames.Count - dataIndex, gap, Config.PooledViews);
         }
         finally
         {

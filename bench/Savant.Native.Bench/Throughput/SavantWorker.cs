@@ -230,7 +230,7 @@ public static class SavantWorker
             return true;
         }
 
-        var wait = tracker.WaitAsync();
+        var wait = tracker.WaitAsync().AsTask();
         return await Task.WhenAny(wait, Task.Delay(timeout)).ConfigureAwait(false) == wait;
     }
 
@@ -293,7 +293,7 @@ public static class SavantWorker
                 continue;
             }
 
-            if (m.Message.IsEndOfStream)
+            if (m.Envelope.IsEndOfStream)
             {
                 eos = true;
                 break;
@@ -310,7 +310,7 @@ public static class SavantWorker
 
             var payload = data[0].Span;
             bytes += payload.Length;
-            if (!(hasher?.Check(payload, out ulong seq) ?? PayloadPattern.Check(payload, o.Verify, out seq)) || seq != (ulong)m.Message.SeqId)
+            if (!(hasher?.Check(payload, out ulong seq) ?? PayloadPattern.Check(payload, o.Verify, out seq)) || seq != m.Envelope.SeqId)
             {
                 corrupt++;
             }

@@ -13,13 +13,14 @@ public delegate bool EnvelopeDecoder(ReadOnlySpan<byte> data, out Message? messa
 /// must re-encode to bytes that decode to an equal message.
 /// </summary>
 /// <remarks>
-/// <see cref="DifferentialDecoder"/> is the hook for the allocation-free decoder: while it is null (the decoder does not
-/// exist yet) only the Google.Protobuf path is fuzzed; once set, both must accept with equal messages or both reject.
+/// <see cref="DifferentialDecoder"/> is the hook for a second decoder, by default the in-place decoder
+/// (<see cref="EnvelopeViewDecoder"/>): both must accept with equal messages or both reject. Set it to null to fuzz
+/// the Google.Protobuf path alone.
 /// </remarks>
 public sealed class EnvelopeTarget : FuzzTarget
 {
     /// <summary>The decoder compared with the Google.Protobuf path, or null (no differential check).</summary>
-    public static EnvelopeDecoder? DifferentialDecoder { get; set; }
+    public static EnvelopeDecoder? DifferentialDecoder { get; set; } = EnvelopeViewDecoder.Decode;
 
     /// <inheritdoc/>
     public override string Name => "envelope";

@@ -26,10 +26,11 @@ internal static class DemoCommand
         var width = new Option<int>("--width") { Description = "Frame width in pixels", DefaultValueFactory = _ => 1920 };
         var height = new Option<int>("--height") { Description = "Frame height in pixels", DefaultValueFactory = _ => 1080 };
         var ring = new Option<int>("--ring") { Description = "Frame buffers in flight (zero-copy ring)", DefaultValueFactory = _ => 4 };
+        var pooledViews = new Option<bool>("--pooled-views") { Description = "Reuse the reader's result and frame view objects (0 B per frame; a result must not be used after dispose)" };
 
         var command = new Command("demo", "Stream synthetic 1080p RGB24 frames through a Savant dealer -> router pair in one process, verify every frame, and report throughput, latency and allocations")
         {
-            transport, frames, seconds, width, height, ring,
+            transport, frames, seconds, width, height, ring, pooledViews,
         };
         command.SetAction(parse =>
         {
@@ -39,13 +40,14 @@ internal static class DemoCommand
                 parse.GetValue(seconds),
                 parse.GetValue(width),
                 parse.GetValue(height),
-                parse.GetValue(ring));
+                parse.GetValue(ring),
+                parse.GetValue(pooledViews));
             return Run(options, OutputMode.From(parse));
         });
         return command;
     }
 
-    internal sealed record DemoOptions(string Transport, int Frames, double Seconds, int Width, int Height, int Ring)
+    internal sealed record DemoOptions(string Transport, int Frames, double Seconds, int Width, int Height, int Ring, bool PooledViews = false)
     {
         public void Validate()
         {
@@ -63,7 +65,7 @@ internal static class DemoCommand
         int frameSize = o.Width * o.Height * 3;
         var (readerUrl, writerUrl, cleanup) = Endpoints(o.Transport);
         using var context = new ZmqContext();
-        using var reader = SavantReader.Open(new ReaderConfigBuilder(readerUrl).WithReceiveTimeout(TimeSpan.FromSeconds(5)).Build(), context);
+        using var reader = SavantReader.Open(new ReaderConfigBuilder(readerUrl).WithReceiveTimeout(TimeSpan.FromSeconds(5)).WithPooledViews(o.PooledViews).Build(), context);
         using var writer = SavantWriter.Open(new WriterConfigBuilder(writerUrl).Build(), context);
 
         // A texture taller than a frame: frame i is a window shifted down by (i % 64) rows, so consecutive frames differ.
@@ -88,6 +90,7 @@ internal static class DemoCommand
         long faultsBefore = ProcessCounters.MinorFaults();
         int gcBefore = ProcessCounters.GcCount();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var steady = SteadyStateAllocations.ForRun(o.Frames, o.Seconds);
         var clock = Stopwatch.StartNew();
         long deadline = o.Frames > 0 ? long.MaxValue : (long)(o.Seconds * Stopwatch.Frequency);
 
@@ -115,8 +118,17 @@ internal static class DemoCommand
                 }
 
                 stats.Sent++;
+                steady.OnFrameSent(stats.Sent, clock.Elapsed.TotalSeconds);
                 progress?.Invoke(stats.Sent, stats.Received);
             }
+
+            // Let the reader catch up before the window closes, so it covers receiving what it covers sending.
+            for (int spin = 0; Volatile.Read(ref stats.Received) + stats.SendFailures < stats.Sent && spin < 10_000; spin++)
+            {
+                Thread.Sleep(1);
+            }
+
+            steady.Stop(stats.Sent);
 
             var eos = writer.SendEos(Source);
             stats.EosAcked = eos.Kind == WriterResultKind.Ack;
@@ -188,7 +200,11 @@ internal static class DemoCommand
             .Add("eos_acked", stats.EosAcked)
             .Add("latency_p50_ms", Math.Round(stats.Latency.PercentileMs(50), 3))
             .Add("latency_p99_ms", Math.Round(stats.Latency.PercentileMs(99), 3))
-            .Add("managed_bytes_per_frame", stats.Sent == 0 ? 0 : allocated / stats.Sent)
+            .Add("pooled_views", o.PooledViews)
+            .Add("managed_bytes_per_frame", steady.BytesPerFrame)
+            .Add("managed_bytes_measured", steady.Bytes)
+            .Add("measured_frames", steady.Frames)
+            .Add("managed_bytes_per_frame_with_warmup", stats.Sent == 0 ? 0 : allocated / stats.Sent)
             .Add("gc_count", gcs)
             .Add("minor_faults_per_frame", faults < 0 || stats.Sent == 0 ? -1 : Math.Round((double)faults / stats.Sent, 2))
             .Add("malloc", ProcessCounters.MallocSettings());
@@ -203,16 +219,18 @@ internal static class DemoCommand
             using var result = reader.Receive();
             if (result is ReaderResultMessage m)
             {
-                if (m.Message.IsEndOfStream)
+                // Read in place: no protobuf object graph per frame.
+                var envelope = m.Envelope;
+                if (envelope.IsEndOfStream)
                 {
                     return;
                 }
 
                 long now = Stopwatch.GetTimestamp();
-                stats.Received++;
-                var frame = m.Message.VideoFrame;
+                Volatile.Write(ref stats.Received, stats.Received + 1);
+                var frame = envelope.VideoFrame;
                 stats.Latency.Add(now - (long)frame.CreationTimestampNs);
-                if (m.DataCount == 1 && FramePayload.AnnouncedChecksum(m.Message) == FramePayload.Checksum(m.Data[0].Span))
+                if (m.DataCount == 1 && FramePayload.AnnouncedChecksum(frame) == FramePayload.Checksum(m.Data[0].Span))
                 {
                     stats.Verified++;
                 }

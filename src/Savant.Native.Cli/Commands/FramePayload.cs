@@ -42,6 +42,10 @@ internal static class FramePayload
 {
     public const string ChecksumNamespace = "savant-zmq";
     public const string ChecksumName = "xxh3";
+
+    private static ReadOnlySpan<byte> ChecksumNamespaceUtf8 => "savant-zmq"u8;
+
+    private static ReadOnlySpan<byte> ChecksumNameUtf8 => "xxh3"u8;
     public const int HeaderBytes = 40;
 
     /// <summary>"SZMQPAY1" as a little-endian u64: the first 8 bytes of a stamped payload.</summary>
@@ -137,6 +141,29 @@ internal static class FramePayload
         return PayloadCheck.Unverified;
     }
 
+    /// <summary>As <see cref="Verify(Message, ReadOnlySpan{byte}, bool, VerifyMode)"/> for an envelope read in place
+    /// (no allocation).</summary>
+    public static PayloadCheck Verify(MessageView message, ReadOnlySpan<byte> payload, bool hasPayload, VerifyMode mode)
+    {
+        if (mode == VerifyMode.None || message.Kind != MessageKind.VideoFrame)
+        {
+            return PayloadCheck.Unverified;
+        }
+
+        var frame = message.VideoFrame;
+        if (IsStamped(payload))
+        {
+            return CheckStamped(payload, frame.Pts, mode) ? PayloadCheck.Verified : PayloadCheck.Corrupt;
+        }
+
+        if (AnnouncedChecksum(frame) is { } sum)
+        {
+            return hasPayload && Checksum(payload) == sum ? PayloadCheck.Verified : PayloadCheck.Corrupt;
+        }
+
+        return PayloadCheck.Unverified;
+    }
+
     private static bool CheckStamped(ReadOnlySpan<byte> payload, long pts, VerifyMode mode)
     {
         if (BinaryPrimitives.ReadInt64LittleEndian(payload[8..]) != pts
@@ -166,6 +193,10 @@ internal static class FramePayload
 
         return payload.Length == HeaderBytes || payload[^1] == Pattern(key, payload.Length - 1);
     }
+
+    /// <summary>The whole-payload checksum a frame read in place announces, if any (no allocation).</summary>
+    public static long? AnnouncedChecksum(VideoFrameView frame) =>
+        frame.TryGetIntegerAttribute(ChecksumNamespaceUtf8, ChecksumNameUtf8, out long value) ? value : null;
 
     /// <summary>The whole-payload checksum a message announces, if any (the <c>demo</c> format).</summary>
     public static long? AnnouncedChecksum(Message message)

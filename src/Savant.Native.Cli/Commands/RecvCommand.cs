@@ -139,7 +139,7 @@ internal static class RecvCommand
                 }
 
                 lastMessageTicks = lastResult; // the rate runs from the first to the last message, not to an idle stop
-                var msg = m.Message;
+                var msg = m.Envelope; // read in place: no protobuf object graph per message
                 bool hasPayload = m.DataCount > 0;
                 var payload = hasPayload ? m.Data[0].Span : default;
                 streams.Observe(msg.SystemId, msg.SequenceKey, msg.SeqId, msg.IsEndOfStream, FramePayload.FrameNumber(payload));
@@ -178,7 +178,7 @@ internal static class RecvCommand
                 Console.Error.Write($"\r{messages} messages  {messages / s:F1} msg/s  {bytes / s / 1e9:F3} GB/s  lost {streams.Lost}   ");
             }
 
-            if (result is ReaderResultMessage { Message.IsEndOfStream: true } && !ignoreEos)
+            if (result is ReaderResultMessage { Envelope.IsEndOfStream: true } && !ignoreEos)
             {
                 stoppedByEos = true;
                 break;

@@ -94,6 +94,35 @@ internal sealed class LruCache<TKey, TValue>
         _map.Add(key, node);
     }
 
+    /// <summary>Replaces the value of an existing entry found by an alternate key (no allocation); false when absent.</summary>
+    public bool TryUpdate<TAlternate>(TAlternate key, TValue value)
+        where TAlternate : notnull, allows ref struct
+    {
+        var lookup = _map.GetAlternateLookup<TAlternate>();
+        if (!lookup.TryGetValue(key, out var node))
+        {
+            return false;
+        }
+
+        node.Value = new Entry(node.Value.Key, value);
+        Touch(node);
+        return true;
+    }
+
+    /// <summary>Removes an entry found by an alternate key.</summary>
+    public bool Remove<TAlternate>(TAlternate key)
+        where TAlternate : notnull, allows ref struct
+    {
+        var lookup = _map.GetAlternateLookup<TAlternate>();
+        if (lookup.Remove(key, out _, out var node))
+        {
+            _order.Remove(node);
+            return true;
+        }
+
+        return false;
+    }
+
     public bool Remove(TKey key)
     {
         if (_map.Remove(key, out var node))

@@ -1,3 +1,5 @@
+using Savant.Native.Internal;
+
 namespace Savant.Native.Frames;
 
 /// <summary>
@@ -8,15 +10,16 @@ namespace Savant.Native.Frames;
 /// <remarks>
 /// Each zero-copy send that names the tracker adds one pending release; libzmq's free callback removes it (on
 /// libzmq's I/O thread, once the bytes are on the wire or dropped, or at the latest when the socket's context
-/// terminates). <see cref="IsReleased"/> is true when none is pending. Thread-safe. Steady-state use allocates nothing
-/// unless <see cref="WaitAsync"/> has to wait.
+/// terminates). <see cref="IsReleased"/> is true when none is pending. Thread-safe. Steady-state use allocates nothing,
+/// <see cref="WaitAsync"/> included (its waits come from a small per-tracker pool).
 /// </remarks>
 public sealed class ZmqSendTracker
 {
     private readonly object _lock = new();
     private int _pending;
     private long _releasedTotal;
-    private TaskCompletionSource? _waiter;
+    private readonly WaitList<TrackerWaiter> _waiting = new();
+    private readonly BoundedPool<TrackerWaiter> _waiterPool = new(8);
 
     /// <summary>Whether every send that used this tracker has been released by libzmq.</summary>
     public bool IsReleased => Volatile.Read(ref _pending) == 0;
@@ -54,27 +57,58 @@ public sealed class ZmqSendTracker
         }
     }
 
-    /// <summary>Completes when <see cref="IsReleased"/>.</summary>
-    public Task WaitAsync(CancellationToken cancellationToken = default)
+    /// <summary>Completes when <see cref="IsReleased"/>. Allocation-free: the returned <see cref="ValueTask"/> is
+    /// backed by a pooled source; await it once (or call <see cref="ValueTask.AsTask"/> once), as with any
+    /// <see cref="ValueTask"/>.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled before the release (the awaited task throws).</exception>
+    public ValueTask WaitAsync(CancellationToken cancellationToken = default)
     {
         if (IsReleased)
         {
-            return Task.CompletedTask;
+            return ValueTask.CompletedTask;
         }
 
-        Task task;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        TrackerWaiter waiter;
+        short version;
         lock (_lock)
         {
             if (_pending == 0)
             {
-                return Task.CompletedTask;
+                return ValueTask.CompletedTask;
             }
 
-            _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            task = _waiter.Task;
+            waiter = _waiterPool.TryRent() ?? new TrackerWaiter(this, _waiterPool);
+            waiter.Arm();
+            version = waiter.Version;
+            _waiting.Append(waiter);
         }
 
-        return cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;
+        if (cancellationToken.CanBeCanceled)
+        {
+            waiter.WatchCancellation(cancellationToken); // a cancellation already requested runs Cancel right here
+        }
+
+        return new ValueTask(waiter, version);
+    }
+
+    /// <summary>Cancels <paramref name="waiter"/> if it still waits.</summary>
+    internal void Cancel(TrackerWaiter waiter, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (!waiter.IsWaiting)
+            {
+                return; // released first
+            }
+
+            _waiting.Unlink(waiter);
+            waiter.Complete(new OperationCanceledException(cancellationToken));
+        }
     }
 
     internal void AddPending()
@@ -88,7 +122,6 @@ public sealed class ZmqSendTracker
     /// <summary>Called from libzmq's free callback: must not throw and must not block on anything a sender holds.</summary>
     internal void OnReleased()
     {
-        TaskCompletionSource? waiter = null;
         lock (_lock)
         {
             _pending--;
@@ -96,11 +129,12 @@ public sealed class ZmqSendTracker
             if (_pending == 0)
             {
                 Monitor.PulseAll(_lock);
-                waiter = _waiter;
-                _waiter = null;
+                while (_waiting.First is { } waiter)
+                {
+                    _waiting.Unlink(waiter);
+                    waiter.Complete(null);
+                }
             }
         }
-
-        waiter?.TrySetResult();
     }
 }

@@ -196,29 +196,56 @@ public sealed unsafe partial class ZmqSocket
     {
         int value = 0;
         nuint size = sizeof(int);
-        ErrorMapping.ThrowIfFailed(Libzmq.GetSockOpt(Handle, option, &value, &size), $"get socket option {option}");
+        // The message is built only on failure: a successful call allocates nothing.
+        if (Libzmq.GetSockOpt(Handle, option, &value, &size) == -1)
+        {
+            ErrorMapping.ThrowIfFailed(-1, $"get socket option {option}");
+        }
+
         return value;
     }
 
-    private void SetInt(int option, int value) =>
-        ErrorMapping.ThrowIfFailed(Libzmq.SetSockOpt(Handle, option, &value, sizeof(int)), $"set socket option {option} to {value}");
+    private void SetInt(int option, int value)
+    {
+        // The message is built only on failure: a successful call allocates nothing.
+        if (Libzmq.SetSockOpt(Handle, option, &value, sizeof(int)) == -1)
+        {
+            ErrorMapping.ThrowIfFailed(-1, $"set socket option {option} to {value}");
+        }
+    }
 
     private long GetLong(int option)
     {
         long value = 0;
         nuint size = sizeof(long);
-        ErrorMapping.ThrowIfFailed(Libzmq.GetSockOpt(Handle, option, &value, &size), $"get socket option {option}");
+        // The message is built only on failure: a successful call allocates nothing.
+        if (Libzmq.GetSockOpt(Handle, option, &value, &size) == -1)
+        {
+            ErrorMapping.ThrowIfFailed(-1, $"get socket option {option}");
+        }
+
         return value;
     }
 
-    private void SetLong(int option, long value) =>
-        ErrorMapping.ThrowIfFailed(Libzmq.SetSockOpt(Handle, option, &value, sizeof(long)), $"set socket option {option} to {value}");
+    private void SetLong(int option, long value)
+    {
+        // The message is built only on failure: a successful call allocates nothing.
+        if (Libzmq.SetSockOpt(Handle, option, &value, sizeof(long)) == -1)
+        {
+            ErrorMapping.ThrowIfFailed(-1, $"set socket option {option} to {value}");
+        }
+    }
 
     private byte[] GetBytes(int option, int max)
     {
         byte* buffer = stackalloc byte[max];
         nuint size = (nuint)max;
-        ErrorMapping.ThrowIfFailed(Libzmq.GetSockOpt(Handle, option, buffer, &size), $"get socket option {option}");
+        // The message is built only on failure: a successful call allocates nothing.
+        if (Libzmq.GetSockOpt(Handle, option, buffer, &size) == -1)
+        {
+            ErrorMapping.ThrowIfFailed(-1, $"get socket option {option}");
+        }
+
         return new ReadOnlySpan<byte>(buffer, (int)size).ToArray();
     }
 
@@ -226,7 +253,11 @@ public sealed unsafe partial class ZmqSocket
     {
         fixed (byte* p = value)
         {
-            ErrorMapping.ThrowIfFailed(Libzmq.SetSockOpt(Handle, option, p, (nuint)value.Length), $"set socket option {option}");
+            // The message is built only on failure: a successful call allocates nothing.
+            if (Libzmq.SetSockOpt(Handle, option, p, (nuint)value.Length) == -1)
+            {
+                ErrorMapping.ThrowIfFailed(-1, $"set socket option {option}");
+            }
         }
     }
 
@@ -234,7 +265,11 @@ public sealed unsafe partial class ZmqSocket
     {
         byte* buffer = stackalloc byte[1024];
         nuint size = 1024;
-        ErrorMapping.ThrowIfFailed(Libzmq.GetSockOpt(Handle, option, buffer, &size), $"get socket option {option}");
+        // The message is built only on failure: a successful call allocates nothing.
+        if (Libzmq.GetSockOpt(Handle, option, buffer, &size) == -1)
+        {
+            ErrorMapping.ThrowIfFailed(-1, $"get socket option {option}");
+        }
         int length = (int)size;
         while (length > 0 && buffer[length - 1] == 0)
         {
@@ -254,7 +289,12 @@ public sealed unsafe partial class ZmqSocket
     {
         byte* buffer = stackalloc byte[41];
         nuint size = 41;
-        ErrorMapping.ThrowIfFailed(Libzmq.GetSockOpt(Handle, option, buffer, &size), $"get CURVE key option {option}");
+        // The message is built only on failure: a successful call allocates nothing.
+        if (Libzmq.GetSockOpt(Handle, option, buffer, &size) == -1)
+        {
+            ErrorMapping.ThrowIfFailed(-1, $"get CURVE key option {option}");
+        }
+
         return Marshal.PtrToStringAnsi((nint)buffer, 40);
     }
 

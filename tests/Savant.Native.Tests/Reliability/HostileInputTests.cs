@@ -19,7 +19,7 @@ namespace Savant.Native.Tests.Reliability;
 [CancelAfter(TestTimeouts.Long)]
 public sealed class HostileInputTests : ZmqTestBase
 {
-    private const int Seed = 20261123;
+    internal const int Seed = 20261123;
     private const int Batch = 400;
 
     private static readonly byte[][] Topics = Enumerable.Range(0, 64).Select(i => Encoding.UTF8.GetBytes($"cam-{i}")).ToArray();
@@ -49,7 +49,7 @@ public sealed class HostileInputTests : ZmqTestBase
     private static readonly ReaderResultKind[] Anything = [ReaderResultKind.DecodeFailed, ReaderResultKind.MessageVersionMismatch, ReaderResultKind.Message];
 
     /// <summary>Where the top-level fields of a serialized message start (and its end): a cut elsewhere splits a field.</summary>
-    private static HashSet<int> FieldBoundaries(byte[] body)
+    internal static HashSet<int> FieldBoundaries(byte[] body)
     {
         var input = new CodedInputStream(body);
         var boundaries = new HashSet<int> { 0 };
@@ -73,7 +73,7 @@ public sealed class HostileInputTests : ZmqTestBase
     /// it built random content (random bytes may parse as protobuf without the Savant version, never as a message).
     /// Fewer than two frames is always TooShort.
     /// </summary>
-    private static byte[][] SavantInput(Random rng, byte[] valid, HashSet<int> validBoundaries, out ReaderResultKind[] expected)
+    internal static byte[][] SavantInput(Random rng, byte[] valid, HashSet<int> validBoundaries, out ReaderResultKind[] expected)
     {
         byte[] Topic() => rng.Next(10) == 0 ? RandomBytes(rng, rng.Next(0, 40)) /* often invalid UTF-8 */ : Topics[rng.Next(Topics.Length)];
         switch (rng.Next(11))
@@ -189,7 +189,7 @@ public sealed class HostileInputTests : ZmqTestBase
         return b;
     }
 
-    private static byte[] ValidBody()
+    internal static byte[] ValidBody()
     {
         var (message, checksum) = Rel.ChecksummedFrame("cam-1");
         checksum.Data = 42;

@@ -281,26 +281,33 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
         return (reader, writer);
     }
 
-    /// <summary>Bytes the protobuf decode of one received <paramref name="template"/> allocates (measured on this thread).</summary>
+    /// <summary>Bytes the in-place decode of one received <paramref name="template"/> allocates (measured on this thread,
+    /// reading the fields a transport reads): 0 when the reader can be allocation-free.</summary>
     private static long DecodeSize(Message template)
     {
         var copy = template.Clone();
         copy.SystemId = Guid.NewGuid().ToString();
         copy.SeqId = 12345;
         byte[] bytes = Google.Protobuf.MessageExtensions.ToByteArray(copy);
+        long sum = 0;
         for (int i = 0; i < 1000; i++)
         {
-            MessageCodec.TryDecode(bytes, out _, out _);
+            sum += ReadEnvelope(bytes);
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
         {
-            MessageCodec.TryDecode(bytes, out _, out _);
+            sum += ReadEnvelope(bytes);
         }
 
-        return (GC.GetAllocatedBytesForCurrentThread() - before) / 1000;
+        long allocated = (GC.GetAllocatedBytesForCurrentThread() - before) / 1000;
+        Assert.That(sum, Is.EqualTo(2000L * (12345 + 5)), "the template decodes");
+        return allocated;
     }
+
+    private static long ReadEnvelope(byte[] bytes) =>
+        MessageView.TryDecode(bytes, out var view, out _) ? (long)view.SeqId + view.SourceId.Length : 0;
 
     /// <summary>Checks and disposes a received message. A Timeout result (the reading thread was idle for a receive
     /// timeout, e.g. while this thread was descheduled) is skipped: the message is then the next non-Timeout result.</summary>
@@ -337,16 +344,23 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
     private static void AssertDecodePlusViews(string what, long decode, bool pooled, List<double> perMessage)
     {
         long views = pooled ? 0 : SafeViewBytesPerMessage;
-        Report($"{what}, {(pooled ? "pooled views" : "checked views")} (protobuf decode alone: {decode} B, views budget {views} B)", perMessage);
+        Report($"{what}, {(pooled ? "pooled views" : "checked views")} (in-place decode alone: {decode} B, views budget {views} B)", perMessage);
+        Assert.That(decode, Is.Zero, "the in-place decode of the envelope allocates");
         // Counted process-wide: a periodic runtime allocation (timers, thread-pool bookkeeping) lands in longer batches on
         // a loaded machine as a fraction of a byte per message. Any per-message object is at least 24 B, so "less than one
         // byte per message above the budget" still fails on every real per-message cost.
-        Assert.That(Median(perMessage), Is.LessThan(decode + views + 1), "more than the decoded message and the view objects");
+        Assert.That(Median(perMessage), Is.LessThan(views + 1), "more than the view objects");
+        if (!pooled)
+        {
+            // A batch boundary may split one object from its message (the reading thread runs meanwhile); a pooled object in
+            // place of a checked one would take at least 24 B off every message.
+            Assert.That(Median(perMessage), Is.GreaterThan(views - 24), "checked views must cost their objects: a pooled object sneaked in");
+        }
     }
 
     [TestCase(false)]
     [TestCase(true)]
-    public void Receive_one_at_a_time_allocates_only_the_decoded_message(bool pooled) =>
+    public void Receive_one_at_a_time_allocates_only_the_view_leases(bool pooled) =>
         // Send one, receive one: the caller waits for the reading thread every time.
         AssertOnlyTheDecodeAllocates("one at a time", 16, pooled, (reader, writer, message, payload) =>
         {
@@ -359,7 +373,7 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
 
     [TestCase(false)]
     [TestCase(true)]
-    public void Receive_under_back_pressure_allocates_only_the_decoded_message(bool pooled) =>
+    public void Receive_under_back_pressure_allocates_only_the_view_leases(bool pooled) =>
         // A burst larger than the results queue: the reading thread keeps meeting a full queue and waits for space.
         AssertOnlyTheDecodeAllocates("burst past the queue limit", 4, pooled, (reader, writer, message, payload) =>
         {
@@ -376,7 +390,7 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
 
     [TestCase(false)]
     [TestCase(true)]
-    public async Task Receive_async_awaited_in_a_loop_allocates_only_the_decoded_message(bool pooled)
+    public async Task Receive_async_awaited_in_a_loop_allocates_only_the_view_leases(bool pooled)
     {
         var (reader, writer) = ReaderFromWriter(16, pooled);
         var message = Message.CreateUserData("cam-1");
@@ -397,7 +411,7 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
 
     [TestCase(false)]
     [TestCase(true)]
-    public async Task Read_all_async_allocates_only_the_decoded_message(bool pooled)
+    public async Task Read_all_async_allocates_only_the_view_leases(bool pooled)
     {
         var (reader, writer) = ReaderFromWriter(4, pooled);
         var message = Message.CreateUserData("cam-1");
