@@ -85,6 +85,24 @@ public sealed class ZmqSendTracker
         }
     }
 
+    /// <summary>Undoes <see cref="AddPending"/> for a send that was not queued after all (no release is counted).</summary>
+    internal void CancelPending()
+    {
+        TaskCompletionSource? waiter = null;
+        lock (_lock)
+        {
+            _pending--;
+            if (_pending == 0)
+            {
+                Monitor.PulseAll(_lock);
+                waiter = _waiter;
+                _waiter = null;
+            }
+        }
+
+        waiter?.TrySetResult();
+    }
+
     /// <summary>Called from libzmq's free callback: must not throw and must not block on anything a sender holds.</summary>
     internal void OnReleased()
     {
