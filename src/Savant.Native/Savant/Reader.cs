@@ -21,7 +21,7 @@ namespace Savant.Native.Savant;
 /// <para><b>Threads.</b> <see cref="Receive"/> calls are serialised by a lock. <see cref="BlacklistSource(ReadOnlySpan{byte})"/>
 /// and <see cref="IsBlacklisted(ReadOnlySpan{byte})"/> use the blacklist's own lock and never wait for a receive (D-11).</para>
 /// </remarks>
-public sealed class Reader : IDisposable
+public sealed partial class Reader : IDisposable
 {
     private readonly ZmqContext? _sharedContext;
     private readonly ILogger _logger;
@@ -163,6 +163,7 @@ public sealed class Reader : IDisposable
 
     private void CloseCore()
     {
+        CloseSharedFrames();
         _socket?.Dispose();
         Volatile.Write(ref _socket, null);
         Volatile.Write(ref _blacklist, null);
@@ -311,8 +312,13 @@ public sealed class Reader : IDisposable
                 return new ReaderResultRoutingIdMismatch(topic.ToArray(), routingId.ToArray());
             }
 
-            owned = true;
             int dataIndex = topicIndex + 2;
+            if (message.RoutingLabels.Count > 0 && ResolveSharedFrames(frames, message, dataIndex, topic, router ? routingId : default, router) is { } refused)
+            {
+                return refused;
+            }
+
+            owned = true;
             return ReaderResultMessage.Rent(frames, message, topicIndex, dataIndex, frames.Count - dataIndex, gap, Config.PooledViews);
         }
         finally

@@ -31,7 +31,7 @@ namespace Savant.Native.Savant;
 /// <para>The caller's <see cref="Message"/> gets this writer's system id and the next sequence id written into it
 /// (as in savant-rs).</para>
 /// </remarks>
-public sealed class Writer : IDisposable
+public sealed partial class Writer : IDisposable
 {
     private readonly ZmqContext? _sharedContext;
     private readonly ILogger _logger;
@@ -235,6 +235,7 @@ public sealed class Writer : IDisposable
 
     private void CloseResources()
     {
+        CloseSharedFrames();
         _socket?.Dispose();
         Volatile.Write(ref _socket, null);
         _zap?.Dispose();
@@ -342,6 +343,11 @@ public sealed class Writer : IDisposable
             {
                 extras.Owner?.Dispose();
                 throw new InvalidOperationException(_disposed ? "Writer is disposed." : "Writer is not started.");
+            }
+
+            if (Config.SharedMemory is not null && extras.Count > 0)
+            {
+                return SendThroughSharedMemory(topic, message, extras);
             }
 
             IMemoryOwner<byte> body;
