@@ -32,7 +32,7 @@ build() {
     rm -rf "$BIN"
     dotnet publish fuzz/Savant.Native.Fuzz/Savant.Native.Fuzz.csproj -c Release -o "$BIN" --nologo -v quiet
     # Instrument the library and the protobuf runtime it parses with (coverage of both guides the envelope targets).
-    for dll in Savant.Native.dll Google.Protobuf.dll; do
+    for dll in Savant.Native.Zmq.dll Savant.Native.Transport.dll Savant.Native.Sleap.dll Google.Protobuf.dll; do
         dotnet sharpfuzz "$BIN/$dll" >/dev/null
     done
     touch "$BIN/.instrumented"
@@ -75,7 +75,7 @@ report() {
         echo "# Fuzzing: the last run of each target (written $(date -u '+%Y-%m-%d %H:%M UTC'), budget $minutes min per target)"
         echo
         echo "SharpFuzz $(grep -o 'SharpFuzz" Version="[^"]*' Directory.Packages.props | sed 's/.*"//') + $(afl-fuzz -h 2>&1 | grep -o 'afl-fuzz++[0-9.a-z]*' | head -1), nice -n $NICE, $(nproc) cores (shared); each target up to $minutes min or $EXECS execs."
-        echo "Edges: AFL map entries hit by the instrumented Savant.Native.dll and Google.Protobuf.dll (of the 65,536-entry map)."
+        echo "Edges: AFL map entries hit by the instrumented Savant.Native.Zmq, .Transport, .Sleap and Google.Protobuf assemblies (of the 65,536-entry map)."
         echo
         echo "| target | started (UTC) | execs | execs/s | edges | run time (s) | crashes | hangs | queue |"
         echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using Savant.Native.Frames;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sleap;
 using Savant.Native.Sockets;
 
@@ -151,7 +151,7 @@ public class SavantCodecBenchmarks
     public void Setup()
     {
         _message = Throughput.SavantWorker.CreateFrame();
-        _message.VideoFrame.Attributes.Add(global::Savant.Native.Savant.Protocol.Attribute.PersistentString("detector", "label", "person", 0.5f));
+        _message.VideoFrame.Attributes.Add(global::Savant.Native.Transport.Protocol.Attribute.PersistentString("detector", "label", "person", 0.5f));
         _message.SeqId = 42;
         _message.SystemId = "3f1f8c4e-0f55-4a8e-9a1b-1c2d3e4f5a6b";
         _message.ProtocolVersion = "1.15.1";

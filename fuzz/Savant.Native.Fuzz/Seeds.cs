@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport.Protocol;
 
 namespace Savant.Native.Fuzz;
 
@@ -80,9 +80,9 @@ internal static class Seeds
         yield return [0x08, 0x96, 0x01, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x1A, 0x03, (byte)'a', (byte)'b', (byte)'c', 0x25, 1, 2, 3, 4];
 
         // Every content variant, valid and with a wrong version.
-        var attribute = new global::Savant.Native.Savant.Protocol.Attribute { Namespace = "ns", Name = "n", IsPersistent = true };
+        var attribute = new global::Savant.Native.Transport.Protocol.Attribute { Namespace = "ns", Name = "n", IsPersistent = true };
         attribute.Values.Add(new AttributeValue { Confidence = 0.5f, String = new StringAttributeValueVariant { Data = "x" } });
-        var transient = new global::Savant.Native.Savant.Protocol.Attribute { Namespace = "ns", Name = "t", IsPersistent = false };
+        var transient = new global::Savant.Native.Transport.Protocol.Attribute { Namespace = "ns", Name = "t", IsPersistent = false };
         transient.Values.Add(new AttributeValue { Integer = new IntegerAttributeValueVariant { Data = 7 } });
         var messages = new List<Message>
         {

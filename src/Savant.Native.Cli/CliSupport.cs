@@ -1,3 +1,4 @@
+using Savant.Native.Security;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -243,7 +244,7 @@ internal sealed class LatencyRecorder(int capacity)
 }
 
 /// <summary>CURVE options shared by <c>send</c> and <c>recv</c>: the binding side is the server, the connecting side
-/// the client (see <see cref="global::Savant.Native.Savant.SavantCurve"/>).</summary>
+/// the client (see <see cref="CurveOptions"/>).</summary>
 internal static class CurveCliOptions
 {
     public static readonly Option<string?> Secret = new("--curve-secret") { Description = "CURVE: this socket's secret key (Z85). Binding side: the server secret; connecting side: the client secret" };
@@ -260,7 +261,7 @@ internal static class CurveCliOptions
     }
 
     /// <summary>The CURVE settings asked for, or null for plaintext.</summary>
-    public static global::Savant.Native.Savant.SavantCurve? From(ParseResult parse, bool bind)
+    public static CurveOptions? From(ParseResult parse, bool bind)
     {
         string? secret = parse.GetValue(Secret);
         string? serverKey = parse.GetValue(ServerKey);
@@ -283,7 +284,7 @@ internal static class CurveCliOptions
                 throw new UsageException("--curve-server-key is for the connecting side; a binding socket is the CURVE server");
             }
 
-            return global::Savant.Native.Savant.SavantCurve.Server(secret, allow, networks);
+            return CurveOptions.Server(secret, allow, networks);
         }
 
         if (serverKey is null)
@@ -291,6 +292,6 @@ internal static class CurveCliOptions
             throw new UsageException("a connecting CURVE socket needs --curve-server-key");
         }
 
-        return global::Savant.Native.Savant.SavantCurve.Client(serverKey, secret);
+        return CurveOptions.Client(serverKey, secret);
     }
 }

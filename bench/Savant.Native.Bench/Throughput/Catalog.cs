@@ -174,7 +174,7 @@ public static class CaseCatalog
 
     /// <summary>
     /// The size of the <c>Message</c> frame the C# Savant writer sends with sequence id <paramref name="seq"/>:
-    /// <see cref="SavantWorker.CreateFrame"/> with what <c>Writer.Serialize</c> sets (system id = a UUID v4 string, seq id)
+    /// <see cref="SavantWorker.CreateFrame"/> with what <c>SavantWriter.Serialize</c> sets (system id = a UUID v4 string, seq id)
     /// and the pts the worker sets (seq − 1), serialized. Seq id and pts are varints, so the size grows by a byte each at
     /// 128 and 16,384 (144 B at seq 20, 146 B at seq 1,000, 148 B at seq 50,000; at seq 1 the pts 0 is not written at all).
     /// </summary>
@@ -346,7 +346,7 @@ public static class CaseCatalog
         $"Savant {(pattern == "pub-sub" ? "PUB->SUB" : "REQ->REP")}, {(rust ? "Rust -> Rust (savant-peer)" : "C# -> C# (Writer/Reader)")}";
 
     /// <summary>
-    /// Savant PUB→SUB or REQ→REP: the blocking C# Writer/Reader and savant-peer on both sides; the reader binds, the
+    /// Savant PUB→SUB or REQ→REP: the blocking C# SavantWriter/Reader and savant-peer on both sides; the reader binds, the
     /// writer connects. PUB drops at the high-water mark and may drop the EOS (not acknowledged): the writers warm up
     /// first (slow joiner), the readers stop on the EOS, on <c>--count</c> or after an idle timeout, and report
     /// <c>lost</c> = count − received (a pub-sub run passes with loss, never with a corrupt payload). REQ→REP acknowledges

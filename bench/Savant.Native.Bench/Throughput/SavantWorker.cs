@@ -1,11 +1,11 @@
 using Savant.Native.Frames;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 
 namespace Savant.Native.Bench.Throughput;
 
-/// <summary>The library's Savant <see cref="Writer"/> → <see cref="Reader"/> (dealer → router by default; <c>--pattern</c>
+/// <summary>The library's Savant <see cref="SavantWriter"/> → <see cref="SavantReader"/> (dealer → router by default; <c>--pattern</c>
 /// pub-sub or req-rep), speaking the savant-rs wire protocol: <c>[topic, Message(VideoFrame), payload]</c>, EOS acknowledged
 /// (except on pub/sub). Interoperates with <c>savant-peer</c> in both directions.</summary>
 public static class SavantWorker
@@ -41,9 +41,9 @@ public static class SavantWorker
 
     public static Dictionary<string, object?> Writer(WorkerOptions o, ZmqContext? context = null) => WriterAsync(o, context).GetAwaiter().GetResult();
 
-    /// <summary>Writer loop for the three APIs: <c>blocking</c> (<see cref="Savant.Writer"/>), <c>nonblocking</c>
-    /// (<see cref="NonBlockingWriter.SendMessage(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?)"/>, waiting for an
-    /// operation only before its ring slot is reused) and <c>async</c> (<see cref="NonBlockingWriter.SendMessageAsync(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?, CancellationToken)"/>,
+    /// <summary>SavantWriter loop for the three APIs: <c>blocking</c> (<see cref="Savant.Writer"/>), <c>nonblocking</c>
+    /// (<see cref="NonBlockingSavantWriter.SendMessage(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?)"/>, waiting for an
+    /// operation only before its ring slot is reused) and <c>async</c> (<see cref="NonBlockingSavantWriter.SendMessageAsync(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?, CancellationToken)"/>,
     /// pipelined the same way).</summary>
     private static async Task<Dictionary<string, object?>> WriterAsync(WorkerOptions o, ZmqContext? context)
     {
@@ -60,8 +60,8 @@ public static class SavantWorker
         string api = o.Api;
         bool owned = o.Mode == "owned" && api == "blocking";
         int slots = owned ? 1 : Math.Max(1, o.Ring);
-        using var writer = api == "blocking" ? Savant.Writer.Open(config, context) : null;
-        using var nb = api == "blocking" ? null : new NonBlockingWriter(config, Math.Max(4, slots), context);
+        using var writer = api == "blocking" ? SavantWriter.Open(config, context) : null;
+        using var nb = api == "blocking" ? null : new NonBlockingSavantWriter(config, Math.Max(4, slots), context);
         nb?.Start();
         var buffers = new byte[slots][];
         var trackers = new ZmqSendTracker[slots];
@@ -249,8 +249,8 @@ public static class SavantWorker
 
         var config = builder.Build();
         string api = o.Api;
-        using var reader = api == "blocking" ? Savant.Reader.Open(config, context) : null;
-        using var nb = api == "blocking" ? null : new NonBlockingReader(config, 64, context);
+        using var reader = api == "blocking" ? SavantReader.Open(config, context) : null;
+        using var nb = api == "blocking" ? null : new NonBlockingSavantReader(config, 64, context);
         nb?.Start();
         ready?.Invoke();
         var hasher = o.Verify == "hash" ? new HashVerifier(o.Size) : null;

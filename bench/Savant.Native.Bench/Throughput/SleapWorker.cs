@@ -4,7 +4,7 @@ using Savant.Native.Sleap;
 
 namespace Savant.Native.Bench.Throughput;
 
-/// <summary>SLEAP messaging over PUB/SUB with the library's <see cref="Sender"/> / <see cref="Receiver"/>, uint8 arrays
+/// <summary>SLEAP messaging over PUB/SUB with the library's <see cref="SleapSender"/> / <see cref="SleapReceiver"/>, uint8 arrays
 /// in the pattern of <c>native/peers/python/sleap_peer.py</c> (element k = k % 251, element 0 = message_id % 251), so
 /// C# and Python senders and receivers can be paired freely. Shape: 1080×1920×3 for 6,220,800 bytes, else 1-D.</summary>
 public static class SleapWorker
@@ -53,7 +53,7 @@ public static class SleapWorker
 
     public static Dictionary<string, object?> Writer(WorkerOptions o)
     {
-        using var sender = new Sender(o.Endpoint) { DisposeLinger = TimeSpan.FromSeconds(5) };
+        using var sender = new SleapSender(o.Endpoint) { DisposeLinger = TimeSpan.FromSeconds(5) };
         sender.Setup();
         if (o.Hwm is int hwm)
         {
@@ -136,7 +136,7 @@ public static class SleapWorker
 
     public static Dictionary<string, object?> Reader(WorkerOptions o)
     {
-        using var receiver = new Receiver(o.Endpoint);
+        using var receiver = new SleapReceiver(o.Endpoint);
         receiver.Setup();
         if (o.Hwm is int hwm)
         {

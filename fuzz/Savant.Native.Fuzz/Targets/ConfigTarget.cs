@@ -1,5 +1,5 @@
 using System.Text;
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 
 namespace Savant.Native.Fuzz;
 

@@ -1,5 +1,5 @@
 using System.Buffers;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport.Protocol;
 
 namespace Savant.Native.Fuzz;
 

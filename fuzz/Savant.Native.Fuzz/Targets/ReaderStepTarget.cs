@@ -1,12 +1,12 @@
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 using Savant.Native.Sockets;
 
 namespace Savant.Native.Fuzz;
 
 /// <summary>
-/// The whole Savant reader step: a real <see cref="Reader"/> (router, rep or sub, chosen by the first input byte)
+/// The whole Savant reader step: a real <see cref="SavantReader"/> (router, rep or sub, chosen by the first input byte)
 /// receives multipart messages split from the input from a raw peer socket over inproc, and classifies each
-/// (<see cref="Reader.Receive"/>, spec §7). Every message sent must come back as one typed result — never a timeout,
+/// (<see cref="SavantReader.Receive"/>, spec §7). Every message sent must come back as one typed result — never a timeout,
 /// never an exception — whose <see cref="ReaderResult.Kind"/> matches its type and whose contents can be read.
 /// </summary>
 /// <remarks>Input: one mode byte, then messages separated by <see cref="FuzzInput.MessageSeparator"/>, their frames by
@@ -24,7 +24,7 @@ public sealed class ReaderStepTarget : FuzzTarget
     public override string Name => "reader";
 
     /// <inheritdoc/>
-    public override string Description => "Savant reader step over inproc (Reader.Receive classification: router, rep, sub)";
+    public override string Description => "Savant reader step over inproc (SavantReader.Receive classification: router, rep, sub)";
 
     /// <inheritdoc/>
     public override void Run(ReadOnlySpan<byte> input)
@@ -65,7 +65,7 @@ public sealed class ReaderStepTarget : FuzzTarget
             peer.Bind(endpoint);
         }
 
-        using var reader = Reader.Open(builder.Build(), context);
+        using var reader = SavantReader.Open(builder.Build(), context);
         if (mode == 2)
         {
             // Wait for the subscription to reach the publisher, so no message is dropped before it.

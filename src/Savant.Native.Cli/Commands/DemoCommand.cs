@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Spectre.Console;
 
@@ -63,8 +63,8 @@ internal static class DemoCommand
         int frameSize = o.Width * o.Height * 3;
         var (readerUrl, writerUrl, cleanup) = Endpoints(o.Transport);
         using var context = new ZmqContext();
-        using var reader = Reader.Open(new ReaderConfigBuilder(readerUrl).WithReceiveTimeout(TimeSpan.FromSeconds(5)).Build(), context);
-        using var writer = Writer.Open(new WriterConfigBuilder(writerUrl).Build(), context);
+        using var reader = SavantReader.Open(new ReaderConfigBuilder(readerUrl).WithReceiveTimeout(TimeSpan.FromSeconds(5)).Build(), context);
+        using var writer = SavantWriter.Open(new WriterConfigBuilder(writerUrl).Build(), context);
 
         // A texture taller than a frame: frame i is a window shifted down by (i % 64) rows, so consecutive frames differ.
         int stride = o.Width * 3;
@@ -196,7 +196,7 @@ internal static class DemoCommand
         return finished && lost == 0 && stats.Corrupt == 0 && stats.EosAcked ? 0 : 1;
     }
 
-    private static void Receive(Reader reader, DemoStats stats)
+    private static void Receive(SavantReader reader, DemoStats stats)
     {
         while (true)
         {

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport.Protocol;
 
 namespace Savant.Native.Cli.Commands;
 
@@ -54,7 +54,7 @@ internal static class FramePayload
     private static IntegerAttributeValueVariant AddAttribute(VideoFrame frame, string name)
     {
         var checksum = new IntegerAttributeValueVariant();
-        var attribute = new Savant.Protocol.Attribute { Namespace = ChecksumNamespace, Name = name, IsPersistent = true };
+        var attribute = new Transport.Protocol.Attribute { Namespace = ChecksumNamespace, Name = name, IsPersistent = true };
         attribute.Values.Add(new AttributeValue { Integer = checksum });
         frame.Attributes.Add(attribute);
         return checksum;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 
 namespace Savant.Native.Cli.Commands;
 
@@ -78,7 +78,7 @@ internal static class RecvCommand
         }
 
         var config = builder.Build();
-        using var reader = Reader.Open(config);
+        using var reader = SavantReader.Open(config);
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -108,7 +108,7 @@ internal static class RecvCommand
         new StreamSequences().Observe("warm-up", "warm-up", 1, false, FramePayload.FrameNumber(payload));
     }
 
-    private static int Loop(Reader reader, string url, long max, bool dump, double idle, bool ignoreEos, VerifyMode verify, OutputMode mode, CancellationToken stop, HeldFrames held)
+    private static int Loop(SavantReader reader, string url, long max, bool dump, double idle, bool ignoreEos, VerifyMode verify, OutputMode mode, CancellationToken stop, HeldFrames held)
     {
         Warmup(verify);
         var counts = new long[Enum.GetValues<ReaderResultKind>().Max(k => (int)k) + 1]; // per result kind, indexed

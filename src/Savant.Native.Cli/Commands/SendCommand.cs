@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 
 namespace Savant.Native.Cli.Commands;
 
@@ -86,7 +86,7 @@ internal static class SendCommand
         }
 
         var config = builder.Build();
-        using var writer = Writer.Open(config);
+        using var writer = SavantWriter.Open(config);
         var shmFrames = tuning.SharedMemory is null || payloadSize == 0 ? null : new SharedMemorySender(writer, (int)payloadSize);
         var message = FramePayload.NewVideoFrame(source, width, height);
         // A stamped payload describes itself; only one too short for the stamp has its checksum announced in the message.

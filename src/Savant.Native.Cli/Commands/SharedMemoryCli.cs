@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 
 namespace Savant.Native.Cli.Commands;
 
@@ -108,14 +108,14 @@ internal sealed class HeldFrames(int capacity) : IDisposable
 /// <summary><c>send --shm</c>: each message's payload is written into a rented slot of the writer's pool. A slot is
 /// filled with the stamped payload the first time it is rented; afterwards only the frame number is stamped, as the
 /// plain path does for its ring buffers.</summary>
-internal sealed class SharedMemorySender(Writer writer, int payloadSize)
+internal sealed class SharedMemorySender(SavantWriter writer, int payloadSize)
 {
     private readonly Dictionary<int, long> _filled = new();
     private readonly ReadOnlyMemory<byte>[] _extra = new ReadOnlyMemory<byte>[1];
 
     /// <summary>Sends one message; the kind is SendTimeout (and <paramref name="result"/> null) when no slot became
     /// free within the send timeout.</summary>
-    public WriterResultKind Send(string topic, Savant.Protocol.Message message, long index, Savant.Protocol.IntegerAttributeValueVariant? checksum, out WriterResult? result)
+    public WriterResultKind Send(string topic, Savant.Native.Transport.Protocol.Message message, long index, Savant.Native.Transport.Protocol.IntegerAttributeValueVariant? checksum, out WriterResult? result)
     {
         result = null;
         if (!writer.TryRentSharedFrame(payloadSize, out var slot))

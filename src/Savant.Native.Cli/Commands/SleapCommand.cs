@@ -19,7 +19,7 @@ internal static class SleapCommand
         return command;
     }
 
-    private static Option<string> Address() => new("--address") { Description = "The data address (receiver binds, sender connects)", DefaultValueFactory = _ => Sender.DefaultAddress };
+    private static Option<string> Address() => new("--address") { Description = "The data address (receiver binds, sender connects)", DefaultValueFactory = _ => SleapSender.DefaultAddress };
 
     private static Option<string?> ReplyAddress() => new("--reply-address") { Description = "With --paired: the address the receiver answers on (default: data port + 1)" };
 
@@ -97,7 +97,7 @@ internal static class SleapCommand
         if (byteLength > Array.MaxLength) throw new UsageException("the array is too large for one buffer");
 
         PairedSender? pairedSender = null;
-        Sender sender;
+        SleapSender sender;
         if (paired)
         {
             pairedSender = new PairedSender(address, reply ?? DefaultReply(address));
@@ -112,7 +112,7 @@ internal static class SleapCommand
         }
         else
         {
-            sender = new Sender(address);
+            sender = new SleapSender(address);
             sender.Setup();
             Thread.Sleep(Math.Max(0, settleMs));
         }
@@ -210,7 +210,7 @@ internal static class SleapCommand
         };
         Console.CancelKeyPress += onCancel;
         PairedReceiver? pairedReceiver = null;
-        Receiver receiver;
+        SleapReceiver receiver;
         if (paired)
         {
             pairedReceiver = new PairedReceiver(reply ?? DefaultReply(address), address);
@@ -219,7 +219,7 @@ internal static class SleapCommand
         }
         else
         {
-            receiver = new Receiver(address);
+            receiver = new SleapReceiver(address);
             receiver.Setup();
         }
 

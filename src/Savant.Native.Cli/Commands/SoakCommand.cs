@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 using Savant.Native.Sockets;
 
 namespace Savant.Native.Cli.Commands;
@@ -67,7 +67,7 @@ internal static class SoakCommand
             writerUrl = $"dealer+connect:tcp://127.0.0.1:{port}";
         }
 
-        using var reader = Reader.Open(new ReaderConfigBuilder(readerUrl).WithReceiveTimeout(200).Build());
+        using var reader = SavantReader.Open(new ReaderConfigBuilder(readerUrl).WithReceiveTimeout(200).Build());
 
         long sent = 0, received = 0, corrupt = 0, sendTimeouts = 0, sendFailures = 0, restarts = 0, eosAcked = 0, eosNotAcked = 0;
         using var stop = new CancellationTokenSource();
@@ -107,7 +107,7 @@ internal static class SoakCommand
             while (!stop.IsCancellationRequested)
             {
                 var started = Stopwatch.StartNew();
-                using (var writer = Writer.Open(config))
+                using (var writer = SavantWriter.Open(config))
                 {
                     while (!stop.IsCancellationRequested && (restartEvery == 0 || started.Elapsed.TotalSeconds < restartEvery))
                     {

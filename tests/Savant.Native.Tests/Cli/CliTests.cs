@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Savant.Native.Frames;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
@@ -171,7 +171,7 @@ public sealed class CliTests
             {
                 byte[] topic = System.Text.Encoding.UTF8.GetBytes(message.SequenceKey);
                 Assert.That(dealer.TrySend(topic, ZmqSendFlags.SendMore), Is.True);
-                Assert.That(dealer.TrySend(global::Savant.Native.Savant.Protocol.MessageCodec.Encode(message), payload is null ? ZmqSendFlags.None : ZmqSendFlags.SendMore), Is.True);
+                Assert.That(dealer.TrySend(global::Savant.Native.Transport.Protocol.MessageCodec.Encode(message), payload is null ? ZmqSendFlags.None : ZmqSendFlags.SendMore), Is.True);
                 if (payload is not null)
                 {
                     Assert.That(dealer.TrySend(payload), Is.True);
@@ -199,7 +199,7 @@ public sealed class CliTests
 
         if (wrongChecksum)
         {
-            var attribute = new global::Savant.Native.Savant.Protocol.Attribute { Namespace = "savant-zmq", Name = "xxh3", IsPersistent = true };
+            var attribute = new global::Savant.Native.Transport.Protocol.Attribute { Namespace = "savant-zmq", Name = "xxh3", IsPersistent = true };
             attribute.Values.Add(new AttributeValue { Integer = new IntegerAttributeValueVariant { Data = 12345 } });
             message.VideoFrame.Attributes.Add(attribute);
         }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 using Savant.Native.Tests.Savant;
 using Savant.Native.Tests.TestSupport;
 
@@ -58,7 +58,7 @@ public sealed class SendUndeliveredTests : SavantTestBase
     private static JsonElement LastJson(string stdout) =>
         JsonDocument.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last()).RootElement;
 
-    private static int Drain(Reader reader)
+    private static int Drain(SavantReader reader)
     {
         int received = 0, idle = 0;
         while (idle < 10 && received < Count)

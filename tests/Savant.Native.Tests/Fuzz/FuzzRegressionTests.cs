@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Savant.Native.Fuzz;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
@@ -34,7 +34,7 @@ public sealed class FuzzRegressionTests
         }
 
         string url = sub ? "sub+connect:" + endpoint : "rep+bind:" + endpoint;
-        using var reader = Reader.Open(new ReaderConfigBuilder(url).WithReceiveTimeout(5000).Build(), context);
+        using var reader = SavantReader.Open(new ReaderConfigBuilder(url).WithReceiveTimeout(5000).Build(), context);
         if (sub)
         {
             Assert.That(peer.TryReceiveFrame(out var subscription), Is.True);
@@ -60,7 +60,7 @@ public sealed class FuzzRegressionTests
     /// <summary>envelope (found by the reader target): a packed repeated field nested inside the message declaring a
     /// length near 2^31. Google.Protobuf's limit check (position + length) overflows and passes, then the packed
     /// reader pre-sizes its list from the length: for bools an array of 2^31 − 1 elements, an OutOfMemoryException
-    /// escaping TryDecode (and Reader.Receive); for doubles a 2 GB allocation per 50-byte message.</summary>
+    /// escaping TryDecode (and SavantReader.Receive); for doubles a 2 GB allocation per 50-byte message.</summary>
     [TestCase(10, 0x7FFFFFFFu, TestName = "Nested_packed_bool_length_near_2_31_is_rejected_without_allocating")]
     [TestCase(8, 0x7FFFFFF8u, TestName = "Nested_packed_double_length_near_2_31_is_rejected_without_allocating")]
     public void Nested_packed_length_near_2_31_is_rejected_without_allocating(int variantField, uint declaredLength)

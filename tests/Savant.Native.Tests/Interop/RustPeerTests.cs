@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Interop;
@@ -101,7 +101,7 @@ public sealed class RustPeerTests
         Thread.Sleep(300); // let the peer bind
 
         var config = new WriterConfigBuilder($"{writerType}+connect:{endpoint}").WithSendTimeout(5000).WithReceiveTimeout(5000).Build();
-        using var writer = Writer.Open(config);
+        using var writer = SavantWriter.Open(config);
         if (writerType == "pub")
         {
             Thread.Sleep(500); // PUB drops until the subscription has arrived
@@ -150,7 +150,7 @@ public sealed class RustPeerTests
     {
         string endpoint = Endpoint(transport);
         var config = new ReaderConfigBuilder($"{readerType}+bind:{endpoint}").WithReceiveTimeout(20000).Build();
-        using var reader = Reader.Open(config);
+        using var reader = SavantReader.Open(config);
         using var writer = ChildProcess.Start(PeerPath, ["writer", "--url", $"{writerType}+connect:{endpoint}", "--count", Count.ToString(), "--size", PayloadSize.ToString(), "--source", "cam-rs", "--eos", "--json", "--verify", "full", "--warmup-ms", writerType == "pub" ? "700" : "0"]);
 
         var seqIds = new List<ulong>();

@@ -14,23 +14,23 @@ public sealed class ReadmeSavantExampleTests
     public void Savant_writer_and_reader()
     {
         string path = $"/tmp/savant-readme-{Environment.ProcessId}/in";
-        using var reader = global::Savant.Native.Savant.Reader.Open(new global::Savant.Native.Savant.ReaderConfigBuilder($"router+bind:ipc://{path}")
+        using var reader = global::Savant.Native.Transport.SavantReader.Open(new global::Savant.Native.Transport.ReaderConfigBuilder($"router+bind:ipc://{path}")
             .WithReceiveTimeout(500)
-            .WithTopicPrefixSpec(global::Savant.Native.Savant.TopicPrefixSpec.Prefix("cam"))
+            .WithTopicPrefixSpec(global::Savant.Native.Transport.TopicPrefixSpec.Prefix("cam"))
             .Build());
-        using var writer = global::Savant.Native.Savant.Writer.Open(new global::Savant.Native.Savant.WriterConfigBuilder($"dealer+connect:ipc://{path}").Build());
+        using var writer = global::Savant.Native.Transport.SavantWriter.Open(new global::Savant.Native.Transport.WriterConfigBuilder($"dealer+connect:ipc://{path}").Build());
 
         byte[] picture = new byte[1920 * 1080 * 3];
         picture[12345] = 7;
         var tracker = new ZmqSendTracker();
-        var frame = new global::Savant.Native.Savant.Protocol.VideoFrame { SourceId = "cam-1", Uuid = Guid.NewGuid().ToString(), Width = 1920, Height = 1080, None = new global::Savant.Native.Savant.Protocol.NoneFrame() };
-        var sent = writer.SendMessage("cam-1", global::Savant.Native.Savant.Protocol.Message.CreateVideoFrame(frame), picture, tracker);
-        Assert.That(sent.Kind, Is.EqualTo(global::Savant.Native.Savant.WriterResultKind.Success));
+        var frame = new global::Savant.Native.Transport.Protocol.VideoFrame { SourceId = "cam-1", Uuid = Guid.NewGuid().ToString(), Width = 1920, Height = 1080, None = new global::Savant.Native.Transport.Protocol.NoneFrame() };
+        var sent = writer.SendMessage("cam-1", global::Savant.Native.Transport.Protocol.Message.CreateVideoFrame(frame), picture, tracker);
+        Assert.That(sent.Kind, Is.EqualTo(global::Savant.Native.Transport.WriterResultKind.Success));
 
         using (var result = reader.Receive())
         {
-            Assert.That(result, Is.TypeOf<global::Savant.Native.Savant.ReaderResultMessage>());
-            var m = (global::Savant.Native.Savant.ReaderResultMessage)result;
+            Assert.That(result, Is.TypeOf<global::Savant.Native.Transport.ReaderResultMessage>());
+            var m = (global::Savant.Native.Transport.ReaderResultMessage)result;
             ReadOnlyMemory<byte> data = m.Data[0];
             Assert.That(m.Topic, Is.EqualTo("cam-1"));
             Assert.That(m.Message.SeqId, Is.EqualTo(1));
@@ -41,7 +41,7 @@ public sealed class ReadmeSavantExampleTests
         var eosAck = Task.Run(() => { using var r = reader.Receive(); });
         var eos = writer.SendEos("cam-1");
         eosAck.Wait();
-        Assert.That(eos.Kind, Is.EqualTo(global::Savant.Native.Savant.WriterResultKind.Ack));
+        Assert.That(eos.Kind, Is.EqualTo(global::Savant.Native.Transport.WriterResultKind.Ack));
         Assert.That(tracker.Wait(TimeSpan.FromSeconds(5)), Is.True);
     }
 

@@ -1,5 +1,6 @@
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Security;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
@@ -22,8 +23,8 @@ public sealed class CurveTests : ZmqTestBase
     private static T Curve<T>(T builder, bool bind, string? clientSecret = null, string[]? allowed = null, string[]? networks = null)
     {
         var curve = bind
-            ? SavantCurve.Server(ServerKeys.SecretKey, allowed ?? [ClientKeys.PublicKey], networks)
-            : SavantCurve.Client(ServerKeys.PublicKey, clientSecret ?? ClientKeys.SecretKey);
+            ? CurveOptions.Server(ServerKeys.SecretKey, allowed ?? [ClientKeys.PublicKey], networks)
+            : CurveOptions.Client(ServerKeys.PublicKey, clientSecret ?? ClientKeys.SecretKey);
         return builder switch
         {
             ReaderConfigBuilder r => (T)(object)r.WithCurve(curve),
@@ -46,8 +47,8 @@ public sealed class CurveTests : ZmqTestBase
     {
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
         bool readerBinds = readerPrefix.EndsWith("bind", StringComparison.Ordinal);
-        using var reader = Reader.Open(Curve(ReaderBuilder($"{readerPrefix}:{endpoint}"), readerBinds).Build());
-        using var writer = Writer.Open(Curve(WriterBuilder($"{writerPrefix}:{endpoint}"), !readerBinds).Build());
+        using var reader = SavantReader.Open(Curve(ReaderBuilder($"{readerPrefix}:{endpoint}"), readerBinds).Build());
+        using var writer = SavantWriter.Open(Curve(WriterBuilder($"{writerPrefix}:{endpoint}"), !readerBinds).Build());
         var server = readerBinds ? reader.Authenticator : writer.Authenticator;
         Assert.That(server, Is.Not.Null, "the binding side runs the ZAP handler");
         Assert.That((readerBinds ? writer.Authenticator : reader.Authenticator), Is.Null);
@@ -94,16 +95,16 @@ public sealed class CurveTests : ZmqTestBase
     public void Unlisted_client_key_delivers_nothing_and_is_counted_as_denied()
     {
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
-        using var reader = Reader.Open(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build());
+        using var reader = SavantReader.Open(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build());
         var stranger = ZmqLibrary.CurveKeyPair();
-        using var writer = Writer.Open(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false, clientSecret: stranger.SecretKey).Build());
+        using var writer = SavantWriter.Open(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false, clientSecret: stranger.SecretKey).Build());
         AssertNothingDelivered(reader, writer);
         Rel.WaitUntil(() => reader.Authenticator!.Denied >= 1, TimeSpan.FromSeconds(5), "a ZAP denial");
         Assert.That(reader.Authenticator!.Allowed, Is.Zero);
 
         // Allowing the key while the reader runs lets the next handshake (the dealer reconnects) through.
         reader.Authenticator.AllowCurveKey(stranger.PublicKey);
-        using var writer2 = Writer.Open(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false, clientSecret: stranger.SecretKey).Build());
+        using var writer2 = SavantWriter.Open(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false, clientSecret: stranger.SecretKey).Build());
         Assert.That(writer2.SendMessage("cam-1", Message.CreateUnknown("hello")).Kind, Is.EqualTo(WriterResultKind.Success));
         ReaderResultKind kind = ReaderResultKind.Timeout;
         Rel.WaitUntil(() =>
@@ -119,9 +120,9 @@ public sealed class CurveTests : ZmqTestBase
     public void Unlisted_subscriber_key_receives_nothing_from_a_curve_publisher()
     {
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
-        using var writer = Writer.Open(Curve(WriterBuilder($"pub+bind:{endpoint}"), bind: true).Build());
+        using var writer = SavantWriter.Open(Curve(WriterBuilder($"pub+bind:{endpoint}"), bind: true).Build());
         var stranger = ZmqLibrary.CurveKeyPair();
-        using var reader = Reader.Open(Curve(ReaderBuilder($"sub+connect:{endpoint}"), bind: false, clientSecret: stranger.SecretKey).Build());
+        using var reader = SavantReader.Open(Curve(ReaderBuilder($"sub+connect:{endpoint}"), bind: false, clientSecret: stranger.SecretKey).Build());
         AssertNothingDelivered(reader, writer);
         Assert.That(writer.Authenticator!.Denied, Is.GreaterThanOrEqualTo(1));
     }
@@ -130,8 +131,8 @@ public sealed class CurveTests : ZmqTestBase
     public void Address_outside_the_allowed_networks_is_denied()
     {
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
-        using var reader = Reader.Open(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true, networks: ["10.0.0.0/8"]).Build());
-        using var writer = Writer.Open(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false).Build());
+        using var reader = SavantReader.Open(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true, networks: ["10.0.0.0/8"]).Build());
+        using var writer = SavantWriter.Open(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false).Build());
         AssertNothingDelivered(reader, writer);
         Assert.That(reader.Authenticator!.Denied, Is.GreaterThanOrEqualTo(1));
     }
@@ -169,8 +170,8 @@ public sealed class CurveTests : ZmqTestBase
     public void Plaintext_client_against_a_curve_server_fails_the_handshake_and_delivers_nothing()
     {
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
-        using var reader = Reader.Open(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build());
-        using var writer = Writer.Open(WriterBuilder($"dealer+connect:{endpoint}").Build());
+        using var reader = SavantReader.Open(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build());
+        using var writer = SavantWriter.Open(WriterBuilder($"dealer+connect:{endpoint}").Build());
         AssertNothingDelivered(reader, writer);
         AssertHandshakeFails(Handshake(endpoint, curveClient: false));
         Assert.That(reader.Authenticator!.Allowed, Is.Zero, "nothing was authenticated");
@@ -180,8 +181,8 @@ public sealed class CurveTests : ZmqTestBase
     public void Curve_client_against_a_plaintext_server_fails_the_handshake_and_delivers_nothing()
     {
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
-        using var reader = Reader.Open(ReaderBuilder($"router+bind:{endpoint}").Build());
-        using var writer = Writer.Open(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false).Build());
+        using var reader = SavantReader.Open(ReaderBuilder($"router+bind:{endpoint}").Build());
+        using var writer = SavantWriter.Open(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false).Build());
         AssertNothingDelivered(reader, writer);
         AssertHandshakeFails(Handshake(endpoint, curveClient: true));
     }
@@ -202,7 +203,7 @@ public sealed class CurveTests : ZmqTestBase
     {
         // The probe above can tell success from failure: against a CURVE reader that lists its key, it succeeds.
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
-        using var reader = Reader.Open(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build());
+        using var reader = SavantReader.Open(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build());
         Assert.That(Handshake(endpoint, curveClient: true).Event, Is.EqualTo(ZmqSocketEvents.HandshakeSucceeded));
         Assert.That(reader.Authenticator!.Allowed, Is.GreaterThanOrEqualTo(1));
     }
@@ -211,16 +212,16 @@ public sealed class CurveTests : ZmqTestBase
     public void Req_with_unlisted_key_gets_ack_timeout()
     {
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
-        using var reader = Reader.Open(Curve(ReaderBuilder($"rep+bind:{endpoint}"), bind: true).Build());
+        using var reader = SavantReader.Open(Curve(ReaderBuilder($"rep+bind:{endpoint}"), bind: true).Build());
         var stranger = ZmqLibrary.CurveKeyPair();
-        using var writer = Writer.Open(Curve(WriterBuilder($"req+connect:{endpoint}"), bind: false, clientSecret: stranger.SecretKey).Build());
+        using var writer = SavantWriter.Open(Curve(WriterBuilder($"req+connect:{endpoint}"), bind: false, clientSecret: stranger.SecretKey).Build());
         var result = writer.SendMessage("cam-1", Message.CreateUnknown("x"));
         Assert.That(result.Kind, Is.EqualTo(WriterResultKind.AckTimeout), "the request never reaches the reader");
         using var r = reader.Receive();
         Assert.That(r.Kind, Is.EqualTo(ReaderResultKind.Timeout));
     }
 
-    private static void AssertNothingDelivered(Reader reader, Writer writer)
+    private static void AssertNothingDelivered(SavantReader reader, SavantWriter writer)
     {
         var deadline = DateTime.UtcNow.AddSeconds(1.5);
         int sends = 0;
@@ -240,9 +241,9 @@ public sealed class CurveTests : ZmqTestBase
     public async Task Non_blocking_pair_runs_encrypted()
     {
         string endpoint = $"tcp://127.0.0.1:{Rel.FreePort()}";
-        using var reader = new NonBlockingReader(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build(), resultsQueueSize: 16);
+        using var reader = new NonBlockingSavantReader(Curve(ReaderBuilder($"router+bind:{endpoint}"), bind: true).Build(), resultsQueueSize: 16);
         reader.Start();
-        using var writer = new NonBlockingWriter(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false).Build(), maxInflightMessages: 16);
+        using var writer = new NonBlockingSavantWriter(Curve(WriterBuilder($"dealer+connect:{endpoint}"), bind: false).Build(), maxInflightMessages: 16);
         writer.Start();
         for (int i = 0; i < 3; i++)
         {
@@ -280,7 +281,7 @@ public sealed class CurveTests : ZmqTestBase
             [CurveMapKeys.AllowedClientKeys] = $"{ClientKeys.PublicKey}, {ZmqLibrary.CurveKeyPair().PublicKey}",
             [CurveMapKeys.AllowedNetworks] = "127.0.0.0/8,10.0.0.0/8",
         }).Build();
-        Assert.That(reader.Curve!.Role, Is.EqualTo(SavantCurveRole.Server));
+        Assert.That(reader.Curve!.Role, Is.EqualTo(CurveRole.Server));
         Assert.That(reader.Curve.AllowedClientKeys, Has.Count.EqualTo(2));
         Assert.That(reader.Curve.AllowedNetworks, Has.Count.EqualTo(2));
 
@@ -308,18 +309,18 @@ public sealed class CurveTests : ZmqTestBase
             Throws.InvalidOperationException.With.Message.Contains("bind"));
         Assert.That(() => new WriterConfigBuilder("dealer+bind:tcp://127.0.0.1:5555").WithCurveClient(ServerKeys.PublicKey, ClientKeys.SecretKey).Build(),
             Throws.InvalidOperationException.With.Message.Contains("connect"));
-        Assert.That(() => SavantCurve.Server("short", [ClientKeys.PublicKey]), Throws.ArgumentException);
-        Assert.That(() => SavantCurve.Server(ServerKeys.SecretKey, []), Throws.ArgumentException.With.Message.Contains("allowed client"));
-        Assert.That(() => SavantCurve.Server(ServerKeys.SecretKey, [ClientKeys.PublicKey], ["not-a-network"]), Throws.ArgumentException);
-        Assert.That(() => SavantCurve.Client(new byte[31], new byte[32]), Throws.ArgumentException);
+        Assert.That(() => CurveOptions.Server("short", [ClientKeys.PublicKey]), Throws.ArgumentException);
+        Assert.That(() => CurveOptions.Server(ServerKeys.SecretKey, []), Throws.ArgumentException.With.Message.Contains("allowed client"));
+        Assert.That(() => CurveOptions.Server(ServerKeys.SecretKey, [ClientKeys.PublicKey], ["not-a-network"]), Throws.ArgumentException);
+        Assert.That(() => CurveOptions.Client(new byte[31], new byte[32]), Throws.ArgumentException);
 
         var builder = new ReaderConfigBuilder("router+bind:tcp://127.0.0.1:5555").WithCurveServer(ServerKeys.SecretKey, [ClientKeys.PublicKey]);
         Assert.That(() => builder.WithCurveServer(ServerKeys.SecretKey, [ClientKeys.PublicKey]), Throws.InvalidOperationException, "set once");
         var config = builder.Build();
-        Assert.That(config.Curve!.Role, Is.EqualTo(SavantCurveRole.Server));
+        Assert.That(config.Curve!.Role, Is.EqualTo(CurveRole.Server));
         Assert.That(config.Curve.ServerPublicKey, Is.EqualTo(ServerKeys.PublicKey), "public key derived from the secret");
 
-        var binary = SavantCurve.Client(ZmqLibrary.Z85Decode(ServerKeys.PublicKey), ZmqLibrary.Z85Decode(ClientKeys.SecretKey));
+        var binary = CurveOptions.Client(ZmqLibrary.Z85Decode(ServerKeys.PublicKey), ZmqLibrary.Z85Decode(ClientKeys.SecretKey));
         Assert.That(binary.ClientPublicKey, Is.EqualTo(ClientKeys.PublicKey), "32-byte keys are accepted");
         Assert.That(ZmqLibrary.Has("curve"), Is.True, "this machine's libzmq has CURVE");
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Reliability;
@@ -20,7 +20,7 @@ public sealed class FaultTests
 
     /// <summary>Sends stamped payloads (<see cref="Rel.FillStamped"/>, different per message) with the whole-payload
     /// checksum announced too.</summary>
-    private sealed class ChecksummedWriter(Writer writer, int size)
+    private sealed class ChecksummedWriter(SavantWriter writer, int size)
     {
         private readonly (byte[] Data, ZmqSendTracker Tracker)[] _ring = Enumerable.Range(0, 8).Select(_ => (new byte[size], new ZmqSendTracker())).ToArray();
 
@@ -75,7 +75,7 @@ public sealed class FaultTests
         ChildProcess? reader2 = null;
         try
         {
-            using var writer = Writer.Open(new WriterConfigBuilder($"dealer+connect:tcp://127.0.0.1:{port}")
+            using var writer = SavantWriter.Open(new WriterConfigBuilder($"dealer+connect:tcp://127.0.0.1:{port}")
                 .WithSendTimeout(200).WithSendRetries(0).WithReceiveTimeout(5000).Build());
             var send = new ChecksummedWriter(writer, 16 * 1024);
             const int total = 1200;
@@ -129,7 +129,7 @@ public sealed class FaultTests
     {
         int port = Rel.FreePort();
         using var reader = Rel.StartRecv("--url", $"router+bind:tcp://127.0.0.1:{port}", "--hwm", "5", "--json", "--quiet", "--idle", "30");
-        using var writer = Writer.Open(new WriterConfigBuilder($"dealer+connect:tcp://127.0.0.1:{port}")
+        using var writer = SavantWriter.Open(new WriterConfigBuilder($"dealer+connect:tcp://127.0.0.1:{port}")
             .WithSendTimeout(200).WithSendRetries(0).WithSendHighWatermark(5).WithReceiveTimeout(5000).Build());
         var send = new ChecksummedWriter(writer, 256 * 1024);
         const int total = 600;
@@ -191,7 +191,7 @@ public sealed class FaultTests
     public void Writer_killed_without_eos_is_seen_as_timeouts_not_a_hang_and_a_new_writer_takes_over()
     {
         int port = Rel.FreePort();
-        using var reader = Reader.Open(new ReaderConfigBuilder($"router+bind:tcp://127.0.0.1:{port}").WithReceiveTimeout(200).Build());
+        using var reader = SavantReader.Open(new ReaderConfigBuilder($"router+bind:tcp://127.0.0.1:{port}").WithReceiveTimeout(200).Build());
         string url = $"dealer+connect:tcp://127.0.0.1:{port}";
         using var writer1 = ChildProcess.StartCli("send", "--url", url, "--count", "1000000", "--rate", "300", "--size", "4096", "--quiet");
         int received = 0;

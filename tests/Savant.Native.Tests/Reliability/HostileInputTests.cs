@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using Google.Protobuf;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sleap;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
@@ -220,7 +220,7 @@ public sealed class HostileInputTests : ZmqTestBase
         var counts = new Dictionary<ReaderResultKind, int>();
         var clock = Stopwatch.StartNew();
         var slowest = TimeSpan.Zero;
-        using (var reader = Reader.Open(new ReaderConfigBuilder($"{prefix}+bind:{endpoint}")
+        using (var reader = SavantReader.Open(new ReaderConfigBuilder($"{prefix}+bind:{endpoint}")
                    .WithReceiveTimeout(2000).WithReceiveHighWatermark(Batch * 4).WithSourceBlacklistSize(16).Build(), Context))
         {
             var sender = Socket(readerType switch { ZmqSocketType.Router => ZmqSocketType.Dealer, ZmqSocketType.Sub => ZmqSocketType.Pub, _ => ZmqSocketType.Req });
@@ -412,7 +412,7 @@ public sealed class HostileInputTests : ZmqTestBase
         int unexpected = 0;
         var firstUnexpected = new List<string>();
         var clock = Stopwatch.StartNew();
-        using (var receiver = new Receiver(address, Context))
+        using (var receiver = new SleapReceiver(address, Context))
         {
             receiver.Setup();
             receiver.Socket.ReceiveHighWatermark = Batch * 4;

@@ -1,5 +1,5 @@
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
@@ -19,10 +19,10 @@ public sealed class ReliabilityReadmeExampleTests
         var server = ZmqLibrary.CurveKeyPair();   // keep SecretKey on the reader host
         var client = ZmqLibrary.CurveKeyPair();   // one pair per writer
 
-        using var reader = Reader.Open(new ReaderConfigBuilder($"router+bind:tcp://127.0.0.1:{port}")
+        using var reader = SavantReader.Open(new ReaderConfigBuilder($"router+bind:tcp://127.0.0.1:{port}")
             .WithCurveServer(server.SecretKey, allowedClientKeys: [client.PublicKey], allowedNetworks: ["127.0.0.0/8"])
             .Build());
-        using var writer = Writer.Open(new WriterConfigBuilder($"dealer+connect:tcp://127.0.0.1:{port}")
+        using var writer = SavantWriter.Open(new WriterConfigBuilder($"dealer+connect:tcp://127.0.0.1:{port}")
             .WithCurveClient(server.PublicKey, client.SecretKey)
             .Build());
         reader.Authenticator!.AllowCurveKey(anotherClientPublicKey);   // allow-lists can change while running

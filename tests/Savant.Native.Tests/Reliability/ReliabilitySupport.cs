@@ -3,8 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Reliability;
@@ -83,7 +83,7 @@ internal static partial class Rel
             None = new NoneFrame(),
         });
         var value = new IntegerAttributeValueVariant();
-        var attribute = new global::Savant.Native.Savant.Protocol.Attribute { Namespace = "savant-zmq", Name = "xxh3", IsPersistent = true };
+        var attribute = new global::Savant.Native.Transport.Protocol.Attribute { Namespace = "savant-zmq", Name = "xxh3", IsPersistent = true };
         attribute.Values.Add(new AttributeValue { Integer = value });
         message.VideoFrame.Attributes.Add(attribute);
         return (message, value);

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Reliability;
@@ -14,8 +14,8 @@ public sealed class SequenceAndRoutingTests : ZmqTestBase
     public void Pub_sub_drops_under_load_are_counted_exactly_by_seq_gaps()
     {
         string endpoint = Endpoints.ForBind("inproc");
-        using var reader = Reader.Open(new ReaderConfigBuilder($"sub+bind:{endpoint}").WithReceiveTimeout(200).WithReceiveHighWatermark(5).Build(), Context);
-        using var writer = Writer.Open(new WriterConfigBuilder($"pub+connect:{endpoint}").WithSendHighWatermark(5).Build(), Context);
+        using var reader = SavantReader.Open(new ReaderConfigBuilder($"sub+bind:{endpoint}").WithReceiveTimeout(200).WithReceiveHighWatermark(5).Build(), Context);
+        using var writer = SavantWriter.Open(new WriterConfigBuilder($"pub+connect:{endpoint}").WithSendHighWatermark(5).Build(), Context);
 
         long lostByMetric = 0, gapsByMetric = 0;
         using var listener = new MeterListener();
@@ -102,8 +102,8 @@ public sealed class SequenceAndRoutingTests : ZmqTestBase
     public void A_reader_joining_mid_stream_reports_the_missed_prefix_and_a_new_writer_starts_clean()
     {
         string endpoint = Endpoints.ForBind("inproc");
-        using var reader = Reader.Open(new ReaderConfigBuilder($"router+bind:{endpoint}").WithReceiveTimeout(1000).Build(), Context);
-        using var writer = Writer.Open(new WriterConfigBuilder($"dealer+connect:{endpoint}").Build(), Context);
+        using var reader = SavantReader.Open(new ReaderConfigBuilder($"router+bind:{endpoint}").WithReceiveTimeout(1000).Build(), Context);
+        using var writer = SavantWriter.Open(new WriterConfigBuilder($"dealer+connect:{endpoint}").Build(), Context);
         var message = Message.CreateUserData("cam-1");
         for (int i = 0; i < 3; i++)
         {
@@ -161,13 +161,13 @@ public sealed class SequenceAndRoutingTests : ZmqTestBase
     public void Reconnecting_dealer_takes_over_the_topic_and_the_old_routing_id_is_refused(string transport)
     {
         string endpoint = transport == "tcp" ? $"tcp://127.0.0.1:{Rel.FreePort()}" : Endpoints.ForBind("inproc");
-        using var reader = Reader.Open(new ReaderConfigBuilder($"router+bind:{endpoint}").WithReceiveTimeout(2000).Build(), Context);
+        using var reader = SavantReader.Open(new ReaderConfigBuilder($"router+bind:{endpoint}").WithReceiveTimeout(2000).Build(), Context);
         var config = new WriterConfigBuilder($"dealer+connect:{endpoint}").Build();
-        using var a = Writer.Open(config, Context);
-        using var b = Writer.Open(config, Context);
+        using var a = SavantWriter.Open(config, Context);
+        using var b = SavantWriter.Open(config, Context);
         var message = Message.CreateUserData("cam-1");
 
-        ReaderResultKind Send(Writer w)
+        ReaderResultKind Send(SavantWriter w)
         {
             Assert.That(w.SendMessage("cam-1", message).Kind, Is.EqualTo(WriterResultKind.Success));
             using var r = reader.Receive();

@@ -1,5 +1,6 @@
+using Savant.Native.Security;
 using System.Text.Json.Nodes;
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 using Savant.Native.Sleap;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
@@ -14,7 +15,7 @@ public sealed class SleapCurveTests : ZmqTestBase
     private static readonly (string PublicKey, string SecretKey) ServerKeys = ZmqLibrary.CurveKeyPair();
     private static readonly (string PublicKey, string SecretKey) ClientKeys = ZmqLibrary.CurveKeyPair();
 
-    private static int Deliver(Receiver receiver, Sender sender, TimeSpan within)
+    private static int Deliver(SleapReceiver receiver, SleapSender sender, TimeSpan within)
     {
         int received = 0;
         var deadline = DateTime.UtcNow + within;
@@ -35,31 +36,31 @@ public sealed class SleapCurveTests : ZmqTestBase
     [Test]
     public void Encrypted_sleap_round_trip_and_unlisted_sender_gets_nothing_through()
     {
-        using var receiver = new Receiver($"tcp://127.0.0.1:{Rel.FreePort()}")
+        using var receiver = new SleapReceiver($"tcp://127.0.0.1:{Rel.FreePort()}")
         {
-            Curve = SavantCurve.Server(ServerKeys.SecretKey, [ClientKeys.PublicKey]),
+            Curve = CurveOptions.Server(ServerKeys.SecretKey, [ClientKeys.PublicKey]),
         };
         receiver.Setup();
         Assert.That(receiver.Authenticator, Is.Not.Null);
 
-        using (var sender = new Sender(receiver.BoundEndpoint!) { Curve = SavantCurve.Client(ServerKeys.PublicKey, ClientKeys.SecretKey) })
+        using (var sender = new SleapSender(receiver.BoundEndpoint!) { Curve = CurveOptions.Client(ServerKeys.PublicKey, ClientKeys.SecretKey) })
         {
             Assert.That(Deliver(receiver, sender, TimeSpan.FromSeconds(5)), Is.EqualTo(3), "the listed sender's messages arrive");
         }
 
         var stranger = ZmqLibrary.CurveKeyPair();
-        using (var sender = new Sender(receiver.BoundEndpoint!) { Curve = SavantCurve.Client(ServerKeys.PublicKey, stranger.SecretKey) })
+        using (var sender = new SleapSender(receiver.BoundEndpoint!) { Curve = CurveOptions.Client(ServerKeys.PublicKey, stranger.SecretKey) })
         {
             Assert.That(Deliver(receiver, sender, TimeSpan.FromSeconds(1)), Is.Zero, "an unlisted sender delivers nothing");
         }
 
-        using (var plaintext = new Sender(receiver.BoundEndpoint!))
+        using (var plaintext = new SleapSender(receiver.BoundEndpoint!))
         {
             Assert.That(Deliver(receiver, plaintext, TimeSpan.FromSeconds(1)), Is.Zero, "a plaintext sender delivers nothing");
         }
 
         Assert.That(receiver.Authenticator!.Denied, Is.GreaterThanOrEqualTo(1));
-        Assert.That(() => new Sender("tcp://127.0.0.1:1") { Curve = SavantCurve.Server(ServerKeys.SecretKey, [ClientKeys.PublicKey]) },
+        Assert.That(() => new SleapSender("tcp://127.0.0.1:1") { Curve = CurveOptions.Server(ServerKeys.SecretKey, [ClientKeys.PublicKey]) },
             Throws.InvalidOperationException, "a connecting sender cannot be the CURVE server");
         Assert.That(() => receiver.Curve = null, Throws.InvalidOperationException, "too late: already bound");
     }
@@ -68,17 +69,17 @@ public sealed class SleapCurveTests : ZmqTestBase
     public async Task Paired_participants_handshake_and_exchange_over_curve_in_both_directions()
     {
         // Each participant's SUB binds (CURVE server with its own keys, admitting the peer's client key); each PUB
-        // connects as a client of the peer's server key. Paired classes expose Sender/Receiver for exactly this.
+        // connects as a client of the peer's server key. Paired classes expose SleapSender/SleapReceiver for exactly this.
         var senderSide = ZmqLibrary.CurveKeyPair();
         var receiverSide = ZmqLibrary.CurveKeyPair();
         int toReceiver = Rel.FreePort();
         int toSender = Rel.FreePort();
         using var sender = PairedSender.FromTcpPorts(toReceiver, toSender);
         using var receiver = PairedReceiver.FromTcpPorts(toSender, toReceiver);
-        sender.Sender.Curve = SavantCurve.Client(receiverSide.PublicKey, senderSide.SecretKey);
-        sender.Receiver.Curve = SavantCurve.Server(senderSide.SecretKey, [receiverSide.PublicKey]);
-        receiver.Sender.Curve = SavantCurve.Client(senderSide.PublicKey, receiverSide.SecretKey);
-        receiver.Receiver.Curve = SavantCurve.Server(receiverSide.SecretKey, [senderSide.PublicKey]);
+        sender.Sender.Curve = CurveOptions.Client(receiverSide.PublicKey, senderSide.SecretKey);
+        sender.Receiver.Curve = CurveOptions.Server(senderSide.SecretKey, [receiverSide.PublicKey]);
+        receiver.Sender.Curve = CurveOptions.Client(senderSide.PublicKey, receiverSide.SecretKey);
+        receiver.Receiver.Curve = CurveOptions.Server(receiverSide.SecretKey, [senderSide.PublicKey]);
         sender.Setup();
         receiver.Setup();
 

@@ -1,6 +1,6 @@
 using Savant.Native.Frames;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
@@ -108,7 +108,7 @@ public sealed class AllocationTests : SavantTestBase
     public async Task Async_writer_send_allocates_nothing_per_message_in_the_steady_state()
     {
         var reader = StartReader($"router+bind:{BindEndpoint("ipc")}", b => b.WithReceiveHighWatermark(10000).WithReceiveTimeout(2000));
-        var nb = Own(new NonBlockingWriter(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}").WithSendHighWatermark(10000).Build(), 64));
+        var nb = Own(new NonBlockingSavantWriter(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}").WithSendHighWatermark(10000).Build(), 64));
         nb.Start();
         var message = Message.CreateUserData("cam-1");
         byte[] payload = new byte[1024];

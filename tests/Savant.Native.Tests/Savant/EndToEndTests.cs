@@ -1,7 +1,7 @@
 using System.Buffers;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
@@ -30,7 +30,7 @@ public sealed class EndToEndTests : SavantTestBase
         }
     }
 
-    private static void WaitForSubscription(Reader reader, Writer writer)
+    private static void WaitForSubscription(SavantReader reader, SavantWriter writer)
     {
         // Slow joiner: publish probes until one arrives.
         for (int i = 0; i < 100; i++)
@@ -62,7 +62,7 @@ public sealed class EndToEndTests : SavantTestBase
         {
             var buffers = sizes.Select(s => { var b = new byte[s]; Patterns.Fill(b, ++seed); return (Buffer: b, Seed: seed); }).ToArray();
             var tracker = new ZmqSendTracker();
-            var message = Message.CreateUserData("cam-1", global::Savant.Native.Savant.Protocol.Attribute.PersistentString("app", "n", sizes.Length.ToString()));
+            var message = Message.CreateUserData("cam-1", global::Savant.Native.Transport.Protocol.Attribute.PersistentString("app", "n", sizes.Length.ToString()));
             WriterResult sent = default;
             var sendTask = Task.Run(() => sent = writer.SendMessage("cam-1", message, buffers.Select(b => (ReadOnlyMemory<byte>)b.Buffer).ToArray(), tracker));
 
@@ -243,7 +243,7 @@ public sealed class EndToEndTests : SavantTestBase
     {
         string dir = Path.Combine(TempDir(), $"dir-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
-        var reader = new Reader(new ReaderConfigBuilder($"ipc://{dir}").Build());
+        var reader = new SavantReader(new ReaderConfigBuilder($"ipc://{dir}").Build());
         Assert.That(() => reader.Start(), Throws.TypeOf<IOException>());
         Assert.That(reader.IsStarted, Is.False);
 
@@ -254,7 +254,7 @@ public sealed class EndToEndTests : SavantTestBase
     [Test]
     public void Start_and_shutdown_rules_of_blocking_reader_and_writer()
     {
-        var reader = Own(new Reader(new ReaderConfigBuilder($"router+bind:{BindEndpoint("ipc")}").WithReceiveTimeout(50).Build()));
+        var reader = Own(new SavantReader(new ReaderConfigBuilder($"router+bind:{BindEndpoint("ipc")}").WithReceiveTimeout(50).Build()));
         Assert.That(reader.IsStarted, Is.False);
         Assert.That(() => reader.Receive(), Throws.InvalidOperationException.With.Message.Contains("not started"));
         Assert.That(() => reader.Shutdown(), Throws.InvalidOperationException);
@@ -272,7 +272,7 @@ public sealed class EndToEndTests : SavantTestBase
         reader.Start(); // restartable
         Assert.That(reader.IsStarted, Is.True);
 
-        var writer = Own(new Writer(new WriterConfigBuilder($"pub+connect:{reader.Endpoint}").Build()));
+        var writer = Own(new SavantWriter(new WriterConfigBuilder($"pub+connect:{reader.Endpoint}").Build()));
         Assert.That(() => writer.SendEos("x"), Throws.InvalidOperationException.With.Message.Contains("not started"));
         writer.Start();
         string first = writer.SystemId!;
@@ -285,9 +285,9 @@ public sealed class EndToEndTests : SavantTestBase
     [Test]
     public void A_shared_context_is_not_disposed_by_the_writer()
     {
-        var reader = Own(new Reader(new ReaderConfigBuilder($"router+bind:{BindEndpoint("tcp")}").Build(), Context));
+        var reader = Own(new SavantReader(new ReaderConfigBuilder($"router+bind:{BindEndpoint("tcp")}").Build(), Context));
         reader.Start();
-        var writer = Own(new Writer(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}").Build(), Context));
+        var writer = Own(new SavantWriter(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}").Build(), Context));
         writer.Start();
         writer.Shutdown();
         Assert.That(Context.IsDisposed, Is.False);

@@ -1,5 +1,5 @@
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Tests.Foundation;
 using Savant.Native.Tests.TestSupport;
 
@@ -21,17 +21,17 @@ public sealed class ForwardingTests : SavantTestBase
         var relayIn = StartReader($"router+bind:{BindEndpoint(transport)}", r => r.WithReceiveTimeout(10_000));
         var upstream = StartWriter($"dealer+connect:{relayIn.Endpoint}");
         var downstream = StartReader($"router+bind:{BindEndpoint(transport)}", r => r.WithReceiveTimeout(10_000).WithReceiveHighWatermark(2));
-        Writer? relayOut = null;
-        NonBlockingWriter? relayOutNb = null;
+        SavantWriter? relayOut = null;
+        NonBlockingSavantWriter? relayOutNb = null;
         var outConfig = new WriterConfigBuilder($"dealer+connect:{downstream.Endpoint}").WithSendHighWatermark(50).Build();
         if (nonBlocking)
         {
-            relayOutNb = Own(new NonBlockingWriter(outConfig, 32));
+            relayOutNb = Own(new NonBlockingSavantWriter(outConfig, 32));
             relayOutNb.Start();
         }
         else
         {
-            relayOut = Own(new Writer(outConfig));
+            relayOut = Own(new SavantWriter(outConfig));
             relayOut.Start();
         }
 
@@ -127,7 +127,7 @@ public sealed class ForwardingTests : SavantTestBase
     public void Non_blocking_reader_results_follow_the_same_rules()
     {
         var config = new ReaderConfigBuilder($"router+bind:{BindEndpoint("ipc")}").WithReceiveTimeout(300).Build();
-        var reader = Own(new NonBlockingReader(config, 8));
+        var reader = Own(new NonBlockingSavantReader(config, 8));
         reader.Start();
         var writer = StartWriter($"dealer+connect:{reader.Endpoint}");
         var message = Message.CreateUserData("cam-1");

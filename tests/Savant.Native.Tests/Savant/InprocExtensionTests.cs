@@ -1,4 +1,4 @@
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
@@ -21,8 +21,8 @@ public sealed class InprocExtensionTests
     public void Writer_and_reader_on_a_shared_context_talk_over_inproc()
     {
         using var context = new ZmqContext();
-        using var reader = Reader.Open(new ReaderConfigBuilder("router+bind:inproc://savant-inproc").Build(), context);
-        using var writer = Writer.Open(new WriterConfigBuilder("dealer+connect:inproc://savant-inproc").Build(), context);
+        using var reader = SavantReader.Open(new ReaderConfigBuilder("router+bind:inproc://savant-inproc").Build(), context);
+        using var writer = SavantWriter.Open(new WriterConfigBuilder("dealer+connect:inproc://savant-inproc").Build(), context);
         var received = Task.Run(() =>
         {
             using var r = reader.Receive();

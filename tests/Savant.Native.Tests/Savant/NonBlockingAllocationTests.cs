@@ -1,13 +1,13 @@
 using Savant.Native.Frames;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;
 
 /// <summary>
-/// Managed bytes per message in the steady state of <see cref="NonBlockingWriter"/> and <see cref="NonBlockingReader"/>,
+/// Managed bytes per message in the steady state of <see cref="NonBlockingSavantWriter"/> and <see cref="NonBlockingSavantReader"/>,
 /// counted process-wide (<see cref="GC.GetTotalAllocatedBytes(bool)"/>) so that the worker thread and thread-pool
 /// continuations are included, not only the caller.
 /// </summary>
@@ -134,14 +134,14 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
     }
 
     /// <summary>A started writer (dealer) connected to a raw router that <see cref="Drain"/> empties.</summary>
-    private (NonBlockingWriter Writer, ZmqSocket Router) WriterToRawRouter(int inflight)
+    private (NonBlockingSavantWriter SavantWriter, ZmqSocket Router) WriterToRawRouter(int inflight)
     {
         var router = Raw(ZmqSocketType.Router);
         router.ReceiveHighWatermark = 100_000;
         router.PooledReceiveViews = true; // the drain is scaffolding: only the writer's allocations are under test
         string endpoint = router.Bind(BindEndpoint("ipc"));
         var config = new WriterConfigBuilder($"dealer+connect:{endpoint}").WithSendHighWatermark(100_000).Build();
-        var writer = Own(new NonBlockingWriter(config, inflight));
+        var writer = Own(new NonBlockingSavantWriter(config, inflight));
         writer.Start();
         return (writer, router);
     }
@@ -272,10 +272,10 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
 
     /// <summary>A started reader (router) and a blocking writer (dealer, 0 B/message) connected to it. The short receive
     /// timeout keeps the shutdown at tear-down quick; an idle Timeout result that slips in is skipped.</summary>
-    private (NonBlockingReader Reader, Writer Writer) ReaderFromWriter(int queue, bool pooled)
+    private (NonBlockingSavantReader SavantReader, SavantWriter SavantWriter) ReaderFromWriter(int queue, bool pooled)
     {
         var config = new ReaderConfigBuilder($"router+bind:{BindEndpoint("ipc")}").WithReceiveTimeout(300).WithReceiveHighWatermark(100_000).WithPooledViews(pooled).Build();
-        var reader = Own(new NonBlockingReader(config, queue));
+        var reader = Own(new NonBlockingSavantReader(config, queue));
         reader.Start();
         var writer = StartWriter($"dealer+connect:{reader.Endpoint}", b => b.WithSendHighWatermark(100_000));
         return (reader, writer);
@@ -304,7 +304,7 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
 
     /// <summary>Checks and disposes a received message. A Timeout result (the reading thread was idle for a receive
     /// timeout, e.g. while this thread was descheduled) is skipped: the message is then the next non-Timeout result.</summary>
-    private static void CheckMessage(NonBlockingReader reader, ReaderResult result)
+    private static void CheckMessage(NonBlockingSavantReader reader, ReaderResult result)
     {
         for (int i = 0; result.Kind == ReaderResultKind.Timeout && i < 100; i++)
         {
@@ -323,7 +323,7 @@ public sealed class NonBlockingAllocationTests : SavantTestBase
     /// <summary>Runs <paramref name="batch"/> (BatchSize messages through a writer and the reader) and asserts that the
     /// median allocation per message is no more than the protobuf decode of the message, plus the view objects of the
     /// safe default unless <paramref name="pooled"/>.</summary>
-    private void AssertOnlyTheDecodeAllocates(string what, int queue, bool pooled, Action<NonBlockingReader, Writer, Message, ReadOnlyMemory<byte>> batch)
+    private void AssertOnlyTheDecodeAllocates(string what, int queue, bool pooled, Action<NonBlockingSavantReader, SavantWriter, Message, ReadOnlyMemory<byte>> batch)
     {
         var (reader, writer) = ReaderFromWriter(queue, pooled);
         var message = Message.CreateUserData("cam-1");

@@ -1,5 +1,5 @@
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
@@ -9,25 +9,25 @@ namespace Savant.Native.Tests.Savant;
 [CancelAfter(TestTimeouts.Default)]
 public sealed class NonBlockingTests : SavantTestBase
 {
-    private NonBlockingReader StartNbReader(string url, int queue, Action<ReaderConfigBuilder>? configure = null)
+    private NonBlockingSavantReader StartNbReader(string url, int queue, Action<ReaderConfigBuilder>? configure = null)
     {
         var b = new ReaderConfigBuilder(url);
         configure?.Invoke(b);
-        var reader = Own(new NonBlockingReader(b.Build(), queue));
+        var reader = Own(new NonBlockingSavantReader(b.Build(), queue));
         reader.Start();
         return reader;
     }
 
-    private NonBlockingWriter StartNbWriter(string url, int inflight, Action<WriterConfigBuilder>? configure = null)
+    private NonBlockingSavantWriter StartNbWriter(string url, int inflight, Action<WriterConfigBuilder>? configure = null)
     {
         var b = new WriterConfigBuilder(url);
         configure?.Invoke(b);
-        var writer = Own(new NonBlockingWriter(b.Build(), inflight));
+        var writer = Own(new NonBlockingSavantWriter(b.Build(), inflight));
         writer.Start();
         return writer;
     }
 
-    private static ReaderResultMessage NextMessage(NonBlockingReader reader)
+    private static ReaderResultMessage NextMessage(NonBlockingSavantReader reader)
     {
         for (int i = 0; i < 100; i++)
         {
@@ -182,7 +182,7 @@ public sealed class NonBlockingTests : SavantTestBase
     public void Start_and_shutdown_rules()
     {
         var rc = new ReaderConfigBuilder($"router+bind:{BindEndpoint("ipc")}").WithReceiveTimeout(30).Build();
-        var reader = Own(new NonBlockingReader(rc, 4));
+        var reader = Own(new NonBlockingSavantReader(rc, 4));
         Assert.That((reader.IsStarted, reader.IsShutdown, reader.EnqueuedResults), Is.EqualTo((false, false, 0)));
         Assert.That(reader.IsBlacklisted("x"), Is.False, "D-17: no panic before start");
         reader.BlacklistSource("x");
@@ -205,7 +205,7 @@ public sealed class NonBlockingTests : SavantTestBase
         Assert.That(again.IsStarted, Is.True);
 
         var wc = new WriterConfigBuilder($"pub+bind:{BindEndpoint("tcp")}").Build();
-        var writer = Own(new NonBlockingWriter(wc, 4));
+        var writer = Own(new NonBlockingSavantWriter(wc, 4));
         Assert.That((writer.InflightMessages, writer.HasCapacity), Is.EqualTo((0, false)), "D-17");
         Assert.That(() => writer.SendEos("x"), Throws.InvalidOperationException.With.Message.Contains("not started"));
         Assert.That(() => writer.Shutdown(), Throws.InvalidOperationException.With.Message.EqualTo("Writer is not started."));
@@ -216,15 +216,15 @@ public sealed class NonBlockingTests : SavantTestBase
         Assert.That(() => writer.Start(), Throws.InvalidOperationException.With.Message.EqualTo("Writer is shutdown."));
         Assert.That(() => writer.SendEos("x"), Throws.InvalidOperationException.With.Message.Contains("shutdown"));
 
-        Assert.That(() => new NonBlockingReader(rc, 0), Throws.TypeOf<ArgumentOutOfRangeException>(), "D-19");
-        Assert.That(() => new NonBlockingWriter(wc, 0), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Assert.That(() => new NonBlockingSavantReader(rc, 0), Throws.TypeOf<ArgumentOutOfRangeException>(), "D-19");
+        Assert.That(() => new NonBlockingSavantWriter(wc, 0), Throws.TypeOf<ArgumentOutOfRangeException>());
     }
 
     [Test]
     public void Failed_start_leaves_the_reader_started_but_not_running()
     {
         var first = StartReader($"router+bind:{BindEndpoint("tcp")}");
-        var reader = Own(new NonBlockingReader(new ReaderConfigBuilder($"router+bind:{first.Endpoint}").Build(), 2));
+        var reader = Own(new NonBlockingSavantReader(new ReaderConfigBuilder($"router+bind:{first.Endpoint}").Build(), 2));
         Assert.That(() => reader.Start(), Throws.InstanceOf<ZmqException>());
         Assert.That(() => reader.Start(), Throws.InvalidOperationException.With.Message.Contains("already started"));
         Assert.That(() => reader.Shutdown(), Throws.InvalidOperationException.With.Message.Contains("not running"));
@@ -320,7 +320,7 @@ public sealed class NonBlockingTests : SavantTestBase
 
     /// <summary>A REQ writer whose first command waits for an ack from a raw router that this test answers with
     /// <see cref="ReplyOk"/>: until then the sending thread is busy, so the queue fills and later sends wait.</summary>
-    private (NonBlockingWriter Writer, ZmqSocket Router) BusyReqWriter(int inflight)
+    private (NonBlockingSavantWriter SavantWriter, ZmqSocket Router) BusyReqWriter(int inflight)
     {
         var router = Raw(ZmqSocketType.Router);
         string endpoint = router.Bind("tcp://127.0.0.1:*");

@@ -1,8 +1,8 @@
 using Google.Protobuf;
 using System.Text.Json;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
@@ -13,9 +13,9 @@ namespace Savant.Native.Tests.Savant;
 [CancelAfter(TestTimeouts.Default)]
 public sealed class ReaderRawTests : SavantTestBase
 {
-    private Reader _reader = null!;
+    private SavantReader _reader = null!;
 
-    private (Reader Reader, ZmqSocket Raw) Setup(string readerType, ZmqSocketType rawType, Action<ReaderConfigBuilder>? configure = null, TimeProvider? time = null)
+    private (SavantReader SavantReader, ZmqSocket Raw) Setup(string readerType, ZmqSocketType rawType, Action<ReaderConfigBuilder>? configure = null, TimeProvider? time = null)
     {
         var reader = StartReader($"{readerType}+bind:{BindEndpoint("ipc")}", b =>
         {

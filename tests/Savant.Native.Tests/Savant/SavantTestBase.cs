@@ -1,4 +1,4 @@
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
@@ -20,7 +20,7 @@ public abstract class SavantTestBase : ZmqTestBase
         return dir;
     }
 
-    /// <summary>A bindable endpoint: tcp port 0 (ephemeral; read the real one from Reader/Writer.Endpoint) or a fresh ipc path.</summary>
+    /// <summary>A bindable endpoint: tcp port 0 (ephemeral; read the real one from SavantReader/SavantWriter.Endpoint) or a fresh ipc path.</summary>
     protected static string BindEndpoint(string transport)
     {
         int n = Interlocked.Increment(ref s_counter);
@@ -32,26 +32,26 @@ public abstract class SavantTestBase : ZmqTestBase
         };
     }
 
-    protected Reader StartReader(string url, Action<ReaderConfigBuilder>? configure = null, TimeProvider? time = null)
+    protected SavantReader StartReader(string url, Action<ReaderConfigBuilder>? configure = null, TimeProvider? time = null)
     {
         var builder = new ReaderConfigBuilder(url);
         configure?.Invoke(builder);
-        var reader = Own(new Reader(builder.Build(), timeProvider: time));
+        var reader = Own(new SavantReader(builder.Build(), timeProvider: time));
         reader.Start();
         return reader;
     }
 
-    protected Writer StartWriter(string url, Action<WriterConfigBuilder>? configure = null)
+    protected SavantWriter StartWriter(string url, Action<WriterConfigBuilder>? configure = null)
     {
         var builder = new WriterConfigBuilder(url);
         configure?.Invoke(builder);
-        var writer = Own(new Writer(builder.Build()));
+        var writer = Own(new SavantWriter(builder.Build()));
         writer.Start();
         return writer;
     }
 
     /// <summary>A reader that binds and a writer that connects to it.</summary>
-    protected (Reader Reader, Writer Writer) Pair(string readerType, string writerType, string transport,
+    protected (SavantReader SavantReader, SavantWriter SavantWriter) Pair(string readerType, string writerType, string transport,
         Action<ReaderConfigBuilder>? reader = null, Action<WriterConfigBuilder>? writer = null)
     {
         var r = StartReader($"{readerType}+bind:{BindEndpoint(transport)}", reader);
@@ -60,7 +60,7 @@ public abstract class SavantTestBase : ZmqTestBase
     }
 
     /// <summary>Receives until a non-timeout result arrives (bounded).</summary>
-    protected static ReaderResult ReceiveNonTimeout(Reader reader, int attempts = 10)
+    protected static ReaderResult ReceiveNonTimeout(SavantReader reader, int attempts = 10)
     {
         for (int i = 0; i < attempts; i++)
         {

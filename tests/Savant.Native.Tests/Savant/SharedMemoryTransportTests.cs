@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.Foundation;
 using Savant.Native.Tests.TestSupport;

@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.Metrics;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
@@ -28,7 +28,7 @@ public sealed class ShutdownFlushTests : SavantTestBase
         // reading, and the writer's sends time out.
         var reader = StartReader($"router+bind:{BindEndpoint(transport)}", b => b.WithReceiveHighWatermark(1).WithReceiveTimeout(300));
         var log = new ListLogger();
-        var writer = Own(new Writer(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}")
+        var writer = Own(new SavantWriter(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}")
             .WithSendHighWatermark(1).WithSendTimeout(200).WithSendRetries(0).WithFlushTimeout(300).Build(), logger: log));
         writer.Start();
         using var undeliveredMetric = new MetricTotal("savant.writer.undelivered");
@@ -56,7 +56,7 @@ public sealed class ShutdownFlushTests : SavantTestBase
         var reader = StartReader($"router+bind:{BindEndpoint(transport)}", b => b.WithReceiveHighWatermark(1).WithReceiveTimeout(300));
         var config = new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}")
             .WithSendHighWatermark(1).WithSendTimeout(200).WithSendRetries(0).WithFlushTimeout(300).Build();
-        var writer = Own(new NonBlockingWriter(config, maxInflightMessages: 4));
+        var writer = Own(new NonBlockingSavantWriter(config, maxInflightMessages: 4));
         writer.Start();
 
         long accepted = SendUntilStalled((topic, message, owner, length) => writer.SendMessage(topic, message, owner, length).Get(), maxMessages: 60);
@@ -84,7 +84,7 @@ public sealed class ShutdownFlushTests : SavantTestBase
         WriterShutdownReport report;
         if (nonBlocking)
         {
-            var writer = Own(new NonBlockingWriter(config, maxInflightMessages: 8));
+            var writer = Own(new NonBlockingSavantWriter(config, maxInflightMessages: 8));
             writer.Start();
             for (int i = 0; i < count; i++)
             {
@@ -95,7 +95,7 @@ public sealed class ShutdownFlushTests : SavantTestBase
         }
         else
         {
-            var writer = Own(new Writer(config));
+            var writer = Own(new SavantWriter(config));
             writer.Start();
             for (int i = 0; i < count; i++)
             {
@@ -232,7 +232,7 @@ public sealed class ShutdownFlushTests : SavantTestBase
     public void Dispose_flushes_and_keeps_the_report()
     {
         var reader = StartReader($"router+bind:{BindEndpoint("ipc")}", b => b.WithReceiveTimeout(300));
-        var writer = new Writer(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}").Build());
+        var writer = new SavantWriter(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}").Build());
         writer.Start();
         var receiving = Task.Run(() => Drain(reader, expected: 5));
         for (int i = 0; i < 5; i++)
@@ -276,7 +276,7 @@ public sealed class ShutdownFlushTests : SavantTestBase
     public void Owned_payload_is_disposed_when_the_non_blocking_send_throws()
     {
         var reader = StartReader($"router+bind:{BindEndpoint("ipc")}", b => b.WithReceiveTimeout(300));
-        var writer = Own(new NonBlockingWriter(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}").Build(), 4));
+        var writer = Own(new NonBlockingSavantWriter(new WriterConfigBuilder($"dealer+connect:{reader.Endpoint}").Build(), 4));
         writer.Start();
         var owner = new UnpinnableOwner(Payload);
         var pending = writer.SendMessage("cam", Message.CreateUserData("cam"), owner, Payload);
@@ -350,7 +350,7 @@ public sealed class ShutdownFlushTests : SavantTestBase
 
     /// <summary>Receives until <paramref name="expected"/> messages arrived or three receives in a row time out; returns
     /// the numbers carried by the payloads.</summary>
-    private static List<int> Drain(Reader reader, int expected = int.MaxValue)
+    private static List<int> Drain(SavantReader reader, int expected = int.MaxValue)
     {
         var numbers = new List<int>();
         int idle = 0;

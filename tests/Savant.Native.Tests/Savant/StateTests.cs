@@ -1,6 +1,6 @@
-using Savant.Native.Savant;
-using Savant.Native.Savant.Internal;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Internal;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;

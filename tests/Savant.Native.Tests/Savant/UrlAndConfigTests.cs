@@ -1,4 +1,4 @@
-using Savant.Native.Savant;
+using Savant.Native.Transport;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 
@@ -147,7 +147,7 @@ public sealed class UrlAndConfigTests
         Assert.That(() => new WriterConfigBuilder("tcp://h:1").WithSendRetries(-1), Throws.TypeOf<ArgumentOutOfRangeException>());
         Assert.That(new WriterConfigBuilder("tcp://h:1").WithSendRetries(0).Build().SendRetries, Is.Zero);
         Assert.That(new ReaderConfigBuilder("tcp://h:1").WithRoutingCacheSize(0).Build().RoutingCacheSize, Is.Zero, "0 accepted by the builder");
-        Assert.That(() => new Reader(new ReaderConfigBuilder("tcp://127.0.0.1:0").WithRoutingCacheSize(0).Build()).Start(), Throws.InvalidOperationException);
+        Assert.That(() => new SavantReader(new ReaderConfigBuilder("tcp://127.0.0.1:0").WithRoutingCacheSize(0).Build()).Start(), Throws.InvalidOperationException);
     }
 
     [Test]

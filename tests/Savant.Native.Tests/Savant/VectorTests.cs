@@ -1,7 +1,7 @@
 using Google.Protobuf;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
-using Attribute = Savant.Native.Savant.Protocol.Attribute;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
+using Attribute = Savant.Native.Transport.Protocol.Attribute;
 using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Savant;

@@ -1,9 +1,9 @@
 using System.Runtime;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Internal;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Internal;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 

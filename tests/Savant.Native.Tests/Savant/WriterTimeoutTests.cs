@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Savant.Native.Frames;
-using Savant.Native.Savant;
-using Savant.Native.Savant.Protocol;
+using Savant.Native.Transport;
+using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
 

@@ -200,9 +200,9 @@ public sealed class DecodePathTests : ZmqTestBase
 
     // ------------------------------------------------------------------ through real sockets
 
-    private (ZmqSocket Pub, Receiver Receiver) RawPubToReceiver(string transport)
+    private (ZmqSocket Pub, SleapReceiver SleapReceiver) RawPubToReceiver(string transport)
     {
-        var receiver = Own(new Receiver(Endpoints.ForBind(transport), Context));
+        var receiver = Own(new SleapReceiver(Endpoints.ForBind(transport), Context));
         receiver.Setup();
         var pub = Socket(ZmqSocketType.Pub);
         pub.SendHighWatermark = 100_000;

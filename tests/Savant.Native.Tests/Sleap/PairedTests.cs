@@ -10,7 +10,7 @@ namespace Savant.Native.Tests.Sleap;
 [CancelAfter(TestTimeouts.Default)]
 public sealed class PairedTests : ZmqTestBase
 {
-    private (PairedSender Sender, PairedReceiver Receiver) Pair()
+    private (PairedSender SleapSender, PairedReceiver SleapReceiver) Pair()
     {
         int toReceiver = SleapTestSupport.FreeTcpPort();
         int toSender = SleapTestSupport.FreeTcpPort();
@@ -28,7 +28,7 @@ public sealed class PairedTests : ZmqTestBase
         using var r = PairedReceiver.FromDefaults();
         Assert.That((s.SenderAddress, s.ReceiverAddress), Is.EqualTo(("tcp://127.0.0.1:9001", "tcp://127.0.0.1:9002")));
         Assert.That((r.SenderAddress, r.ReceiverAddress), Is.EqualTo(("tcp://127.0.0.1:9002", "tcp://127.0.0.1:9001")));
-        using var plain = new Sender();
+        using var plain = new SleapSender();
         Assert.That(plain.Address, Is.EqualTo("tcp://127.0.0.1:9001"));
         Assert.That(s.Sender.IsSetUp || r.Receiver.IsSetUp, Is.False, "nothing binds before Setup");
     }
@@ -36,8 +36,8 @@ public sealed class PairedTests : ZmqTestBase
     [Test]
     public void Socket_getters_do_not_create_sockets()
     {
-        using var sender = new Sender(Endpoints.ForBind("inproc"), Context);
-        using var receiver = new Receiver(Endpoints.ForBind("inproc"), Context);
+        using var sender = new SleapSender(Endpoints.ForBind("inproc"), Context);
+        using var receiver = new SleapReceiver(Endpoints.ForBind("inproc"), Context);
         Assert.That(() => sender.Socket, Throws.InvalidOperationException.With.Message.Contains("Setup"));
         Assert.That(() => receiver.Socket, Throws.InvalidOperationException.With.Message.Contains("Setup"));
         Assert.That(sender.IsSetUp || receiver.IsSetUp, Is.False, "reading Socket created nothing");

@@ -43,12 +43,12 @@ public sealed class PythonInteropTests : ZmqTestBase
             $"{PythonPeer.Python} cannot run the peer; run native/peers/python/install-deps.sh. stderr:\n{peer.Stderr}");
     }
 
-    /// <summary>Starts <c>recv</c> on a wildcard port and returns a connected Sender whose probes the peer has seen.</summary>
-    private (PythonPeer Peer, Sender Sender) StartPythonReceiver(int max)
+    /// <summary>Starts <c>recv</c> on a wildcard port and returns a connected SleapSender whose probes the peer has seen.</summary>
+    private (PythonPeer Peer, SleapSender SleapSender) StartPythonReceiver(int max)
     {
         var peer = Own(PythonPeer.Start("recv", "--address", "tcp://127.0.0.1:*", "--max", max.ToString(), "--json", "--timeout", "20"));
         var ready = peer.WaitFor(l => (string?)l["event"] == "ready", Wait);
-        var sender = Own(new Sender((string)ready["endpoint"]!, Context));
+        var sender = Own(new SleapSender((string)ready["endpoint"]!, Context));
         var sw = Stopwatch.StartNew();
         while (true)
         {
@@ -144,7 +144,7 @@ public sealed class PythonInteropTests : ZmqTestBase
     [TestCase("uint16", "", 1)]
     public void Python_arrays_arrive_in_CSharp(string dtype, string shape, int count)
     {
-        var receiver = Own(new Receiver("tcp://127.0.0.1:*", Context));
+        var receiver = Own(new SleapReceiver("tcp://127.0.0.1:*", Context));
         receiver.Setup();
         var peer = Own(PythonPeer.Start("send", "--address", receiver.BoundEndpoint!, "--count", count.ToString(), "--shape", shape,
             "--dtype", dtype, "--wait-subscriber", "20", "--json"));
@@ -206,7 +206,7 @@ public sealed class PythonInteropTests : ZmqTestBase
     [Test]
     public void Python_dicts_arrive_in_CSharp()
     {
-        var receiver = Own(new Receiver("tcp://127.0.0.1:*", Context));
+        var receiver = Own(new SleapReceiver("tcp://127.0.0.1:*", Context));
         receiver.Setup();
         string header = "{\"text\": \"caf\\u00e9 \\ud83d\\ude00\", \"loss\": NaN, \"hi\": Infinity, \"n\": 12345678901234567890, \"f\": 1e-07}";
         var peer = Own(PythonPeer.Start("send", "--address", receiver.BoundEndpoint!, "--count", "2", "--dict", "--header", header,
@@ -314,7 +314,7 @@ public sealed class PythonInteropTests : ZmqTestBase
     [Test]
     public void Python_paced_sender_leads_in_with_warmup_messages_then_holds_its_rate()
     {
-        var receiver = Own(new Receiver("tcp://127.0.0.1:*", Context));
+        var receiver = Own(new SleapReceiver("tcp://127.0.0.1:*", Context));
         receiver.Setup();
         const int Count = 40, Rate = 200;
         var peer = Own(PythonPeer.Start("send", "--address", receiver.BoundEndpoint!, "--count", Count.ToString(), "--shape", "1000",
@@ -361,7 +361,7 @@ public sealed class PythonInteropTests : ZmqTestBase
     {
         var peer = Own(PythonPeer.Start("recv", "--address", "tcp://127.0.0.1:*", "--max", "10", "--timeout", "1.5"));
         var ready = peer.WaitFor(l => (string?)l["event"] == "ready", Wait);
-        var sender = Own(new Sender((string)ready["endpoint"]!, Context));
+        var sender = Own(new SleapSender((string)ready["endpoint"]!, Context));
         var sw = Stopwatch.StartNew();
         while (true)
         {

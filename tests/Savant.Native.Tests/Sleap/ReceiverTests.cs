@@ -9,14 +9,14 @@ using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Sleap;
 
-/// <summary>Receiver semantics (check/push-back/+1), bad input, zero-copy receive, sender safety and the async API.</summary>
+/// <summary>SleapReceiver semantics (check/push-back/+1), bad input, zero-copy receive, sender safety and the async API.</summary>
 [TestFixture]
 [CancelAfter(TestTimeouts.Default)]
 public sealed class ReceiverTests : ZmqTestBase
 {
-    private (ZmqSocket Pub, Receiver Receiver) RawPubToReceiver(string transport = "inproc")
+    private (ZmqSocket Pub, SleapReceiver SleapReceiver) RawPubToReceiver(string transport = "inproc")
     {
-        var receiver = Own(new Receiver(Endpoints.ForBind(transport), Context));
+        var receiver = Own(new SleapReceiver(Endpoints.ForBind(transport), Context));
         receiver.Setup();
         var pub = Socket(ZmqSocketType.Pub);
         pub.Connect(receiver.BoundEndpoint!);
@@ -24,11 +24,11 @@ public sealed class ReceiverTests : ZmqTestBase
         return (pub, receiver);
     }
 
-    private (Sender Sender, Receiver Receiver) SenderToReceiver(string transport = "inproc")
+    private (SleapSender SleapSender, SleapReceiver SleapReceiver) SenderToReceiver(string transport = "inproc")
     {
-        var receiver = Own(new Receiver(Endpoints.ForBind(transport), Context));
+        var receiver = Own(new SleapReceiver(Endpoints.ForBind(transport), Context));
         receiver.Setup();
-        var sender = Own(new Sender(receiver.BoundEndpoint!, Context));
+        var sender = Own(new SleapSender(receiver.BoundEndpoint!, Context));
         SleapTestSupport.Synchronize(() => sender.SendDict(new JsonObject { ["probe"] = true }), () =>
         {
             using var m = receiver.CheckMessage(30, fresh: true);
@@ -288,7 +288,7 @@ public sealed class ReceiverTests : ZmqTestBase
     {
         var sub = Socket(ZmqSocketType.Sub);
         sub.Subscribe(ReadOnlySpan<byte>.Empty);
-        var sender = Own(new Sender(sub.Bind(Endpoints.ForBind("inproc")), Context));
+        var sender = Own(new SleapSender(sub.Bind(Endpoints.ForBind("inproc")), Context));
         SleapTestSupport.Synchronize(sender, sub);
 
         var header = new JsonObject { ["bad"] = JsonValue.Create(new Version(1, 2)) };

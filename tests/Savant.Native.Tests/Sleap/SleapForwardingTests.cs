@@ -5,7 +5,7 @@ using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Sleap;
 
-/// <summary>A SLEAP relay: a received array forwarded with <see cref="Sender.SendArray(JsonObject, NdArray, Frames.ZmqSendTracker?)"/>
+/// <summary>A SLEAP relay: a received array forwarded with <see cref="SleapSender.SendArray(JsonObject, NdArray, Frames.ZmqSendTracker?)"/>
 /// and disposed at once; and the array's view after its message is disposed.</summary>
 [TestFixture]
 [CancelAfter(TestTimeouts.Default)]
@@ -18,12 +18,12 @@ public sealed class SleapForwardingTests : ZmqTestBase
     {
         const int count = 60;
         var payloads = OwnershipTests.RotatingPayloads(8, Size);
-        using var relayIn = new Receiver("tcp://127.0.0.1:*", Context);
+        using var relayIn = new SleapReceiver("tcp://127.0.0.1:*", Context);
         relayIn.Setup();
-        using var downstream = new Receiver("tcp://127.0.0.1:*", Context);
+        using var downstream = new SleapReceiver("tcp://127.0.0.1:*", Context);
         downstream.Setup();
-        using var upstream = new Sender(relayIn.BoundEndpoint!, Context);
-        using var relayOut = new Sender(downstream.BoundEndpoint!, Context);
+        using var upstream = new SleapSender(relayIn.BoundEndpoint!, Context);
+        using var relayOut = new SleapSender(downstream.BoundEndpoint!, Context);
 
         // Both hops connected: probes go through the relay until one arrives downstream.
         using var stop = new CancellationTokenSource();
@@ -92,9 +92,9 @@ public sealed class SleapForwardingTests : ZmqTestBase
     [Test]
     public void A_received_arrays_data_throws_after_its_message_is_disposed()
     {
-        using var receiver = new Receiver("tcp://127.0.0.1:*", Context);
+        using var receiver = new SleapReceiver("tcp://127.0.0.1:*", Context);
         receiver.Setup();
-        using var sender = new Sender(receiver.BoundEndpoint!, Context);
+        using var sender = new SleapSender(receiver.BoundEndpoint!, Context);
         SleapTestSupport.Synchronize(
             () => sender.SendDict(new JsonObject { ["probe"] = true }),
             () =>

@@ -64,8 +64,8 @@ internal static class SleapTestSupport
         }
     }
 
-    /// <summary>Synchronizes a raw PUB socket with a <see cref="Receiver"/>.</summary>
-    public static void Synchronize(ZmqSocket pub, Receiver receiver) => Synchronize(
+    /// <summary>Synchronizes a raw PUB socket with a <see cref="SleapReceiver"/>.</summary>
+    public static void Synchronize(ZmqSocket pub, SleapReceiver receiver) => Synchronize(
         () => pub.TrySend("{\"probe\": true}"u8),
         () =>
         {
@@ -73,8 +73,8 @@ internal static class SleapTestSupport
             return m is not null;
         });
 
-    /// <summary>Synchronizes a <see cref="Sender"/> with a raw SUB socket.</summary>
-    public static void Synchronize(Sender sender, ZmqSocket sub) => Synchronize(
+    /// <summary>Synchronizes a <see cref="SleapSender"/> with a raw SUB socket.</summary>
+    public static void Synchronize(SleapSender sender, ZmqSocket sub) => Synchronize(
         () => sender.SendDict(new JsonObject { ["probe"] = true }),
         () =>
         {

@@ -9,8 +9,8 @@ using Savant.Native.Tests.TestSupport;
 
 namespace Savant.Native.Tests.Sleap;
 
-/// <summary>The spec's captured SLEAP frames: what our Sender puts on the wire equals them byte for byte, and our
-/// Receiver decodes each of them into the stated header and array.</summary>
+/// <summary>The spec's captured SLEAP frames: what our SleapSender puts on the wire equals them byte for byte, and our
+/// SleapReceiver decodes each of them into the stated header and array.</summary>
 [TestFixture]
 [CancelAfter(TestTimeouts.Default)]
 public sealed class VectorTests : ZmqTestBase
@@ -80,19 +80,19 @@ public sealed class VectorTests : ZmqTestBase
         };
     }
 
-    private (Sender Sender, ZmqSocket Sub) SenderToRawSub()
+    private (SleapSender SleapSender, ZmqSocket Sub) SenderToRawSub()
     {
         var sub = Socket(ZmqSocketType.Sub);
         sub.Subscribe(ReadOnlySpan<byte>.Empty);
         string endpoint = sub.Bind(Endpoints.ForBind("inproc"));
-        var sender = Own(new Sender(endpoint, Context));
+        var sender = Own(new SleapSender(endpoint, Context));
         SleapTestSupport.Synchronize(sender, sub);
         return (sender, sub);
     }
 
-    private (ZmqSocket Pub, Receiver Receiver) RawPubToReceiver()
+    private (ZmqSocket Pub, SleapReceiver SleapReceiver) RawPubToReceiver()
     {
-        var receiver = Own(new Receiver(Endpoints.ForBind("inproc"), Context));
+        var receiver = Own(new SleapReceiver(Endpoints.ForBind("inproc"), Context));
         receiver.Setup();
         var pub = Socket(ZmqSocketType.Pub);
         pub.Connect(receiver.BoundEndpoint!);
