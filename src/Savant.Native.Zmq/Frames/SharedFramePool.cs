@@ -142,6 +142,21 @@ public sealed unsafe class SharedFramePool : IDisposable
         return true;
     }
 
+    /// <summary>Slots whose shared state is <paramref name="state"/> now (diagnostics and tests).</summary>
+    internal int CountSlots(int state)
+    {
+        int n = 0;
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (SharedPoolFile.StateOf(Volatile.Read(ref *_file.SlotWord(i))) == state)
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
     /// <summary>Marks <paramref name="slot"/> sent and writes its descriptor; the tracker gets a pending release.</summary>
     internal void BeginSend(SharedFrameSlot slot, int offset, int length, ZmqSendTracker? tracker, Span<byte> descriptor)
     {
