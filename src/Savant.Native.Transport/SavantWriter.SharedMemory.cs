@@ -101,6 +101,7 @@ public sealed partial class SavantWriter
                 SharedFrameSlot? slot;
                 int start;
                 int length;
+                bool ours = false;
                 if (MemoryMarshal.TryGetMemoryManager(data, out SharedFrameSlot? lent, out start, out length) && lent.Pool == _sharedPool)
                 {
                     slot = lent;
@@ -112,7 +113,7 @@ public sealed partial class SavantWriter
                         return WriterResult.SendTimeout(0);
                     }
 
-                    data.Span.CopyTo(slot.Span);
+                    ours = true;
                     start = 0;
                     length = data.Length;
                 }
@@ -122,8 +123,26 @@ public sealed partial class SavantWriter
                 }
 
                 var descriptor = _descriptors.AsMemory(i * SharedFrameReceiver.DescriptorSize, SharedFrameReceiver.DescriptorSize);
+                try
+                {
+                    if (ours)
+                    {
+                        data.Span.CopyTo(slot.Span);
+                    }
+
+                    slot.Pool.BeginSend(slot, start, length, extras.Tracker, descriptor.Span);
+                }
+                catch
+                {
+                    if (ours)
+                    {
+                        slot.Dispose();
+                    }
+
+                    throw;
+                }
+
                 _sharedSlots[i] = slot;
-                slot.Pool.BeginSend(slot, start, length, extras.Tracker, descriptor.Span);
                 _sharedParts[i] = descriptor;
                 shared++;
                 firstShared = firstShared < 0 ? i : firstShared;
@@ -132,6 +151,7 @@ public sealed partial class SavantWriter
             if (shared == 0)
             {
                 sent = true; // nothing to undo
+                owner = null; // SendPlain owns it from here
                 return SendPlain(topic, message, extras);
             }
 
