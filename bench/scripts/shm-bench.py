@@ -10,7 +10,8 @@ Rows per size (6,220,800 B and 24,883,200 B, dealer -> router, payload checked b
 
 Throughput runs are unpaced; latency runs are paced (--rate) so that the p50 is one-way latency, not queueing.
 Kernel bytes: /proc/<pid>/io rchar+wchar as reported by the workers (they do not count socket send/recv), and the
-bytes through send/recv/read/write system calls counted with strace in a short extra run per row.
+bytes through the socket system calls (sendto/sendmsg, recvfrom/recvmsg: the payload path) counted with strace in
+a short extra run per row.
 
 Usage: bench/scripts/shm-bench.py [--rounds N] [--out results.jsonl]
 Build first: dotnet build bench/Savant.Native.Bench -c Release; make -C native/baseline
@@ -59,9 +60,9 @@ def run(row, size, count, tmp, rate=0, strace=False):
     wcmd = worker_cmd(row, "writer", ep, size, count, rate)
     if strace:
         rcmd = ["strace", "--seccomp-bpf", "-f", "-qq", "-s", "0", "-o", f"{tmp}/r.trace", "-e",
-                "trace=recvfrom,recvmsg,read,readv,sendto,sendmsg,write,writev"] + rcmd
+                "trace=recvfrom,recvmsg,sendto,sendmsg"] + rcmd
         wcmd = ["strace", "--seccomp-bpf", "-f", "-qq", "-s", "0", "-o", f"{tmp}/w.trace", "-e",
-                "trace=recvfrom,recvmsg,read,readv,sendto,sendmsg,write,writev"] + wcmd
+                "trace=recvfrom,recvmsg,sendto,sendmsg"] + wcmd
     reader = subprocess.Popen(rcmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0 if not row.startswith("c-") else 0.3)
     writer = subprocess.run(wcmd, capture_output=True, text=True, timeout=300)
@@ -80,7 +81,7 @@ def run(row, size, count, tmp, rate=0, strace=False):
         def total(path):
             n = 0
             for line in open(path):
-                m = re.search(r"\b(recvfrom|recvmsg|read|readv|sendto|sendmsg|write|writev)\(.*= (\d+)\s*$", line)
+                m = re.search(r"\b(recvfrom|recvmsg|sendto|sendmsg)\(.*= (\d+)\s*$", line)
                 if m:
                     n += int(m.group(2))
             return n
@@ -93,6 +94,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--strace-only", action="store_true", help="only the socket-byte count runs")
     a = ap.parse_args()
     rows = ["c-zerocopy-ipc", "savant-plain", "savant-shm", "binding-shm"]
     results = []
@@ -107,7 +109,7 @@ def main():
             sink.flush()
 
     with tempfile.TemporaryDirectory(prefix="shm-bench.") as tmp:
-        for rnd in range(1, a.rounds + 1):
+        for rnd in range(1, 0 if a.strace_only else a.rounds + 1):
             for size in SIZES:
                 for row in rows:
                     res = run(row, size, COUNT[size], tmp)
@@ -119,7 +121,7 @@ def main():
                     emit(res)
         for size in SIZES:
             for row in rows:
-                res = run(row, size, 40, tmp, strace=True)
+                res = run(row, size, 100, tmp, strace=True)
                 res.update(kind="strace", round=0)
                 emit(res)
     return 0
