@@ -26,7 +26,8 @@ namespace Savant.Native.Frames;
 /// unmaps. Files left behind when every user was killed are removed by the next <see cref="SharedFramePool"/> or
 /// <see cref="SharedFrameReceiver"/> created in the same directory (<see cref="RemoveUnusedFiles"/>).</para>
 /// <para>One thread per pool (<c>savant-shm-pool</c>) waits on a futex in the pool header for releases. Renting is
-/// thread-safe and allocates nothing.</para>
+/// thread-safe and allocates nothing. That thread keeps the pool alive: a pool that is never disposed lives until the
+/// process exits (its file is then removed at the next start, as after a kill).</para>
 /// </remarks>
 public sealed unsafe class SharedFramePool : IDisposable
 {
