@@ -7,6 +7,7 @@ Rows per size (6,220,800 B and 24,883,200 B, dealer -> router, payload checked b
   savant-plain     Savant writer/reader over ipc, payload through the socket (bench shm-worker --transport plain)
   savant-shm       Savant writer/reader with WithSharedMemory (bench shm-worker --transport shm)
   binding-shm      the bare binding: SharedFramePool + TrySendShared + SharedFrameReceiver
+  binding-plain    (latency only, 1,024 B) the bare binding over plain ipc: the small-message floor
 
 Throughput runs are unpaced; latency runs are paced (--rate) so that the p50 is one-way latency, not queueing.
 Kernel bytes: /proc/<pid>/io rchar+wchar as reported by the workers (they do not count socket send/recv), and the
@@ -119,6 +120,10 @@ def main():
                     res = run(row, size, 200, tmp, rate=100)
                     res.update(kind="latency", round=rnd)
                     emit(res)
+            # The floor any descriptor meets: a 1 KiB message over plain ipc through the binding, paced the same way.
+            res = run("binding-plain", 1024, 200, tmp, rate=100)
+            res.update(kind="latency", round=rnd)
+            emit(res)
         for size in SIZES:
             for row in rows:
                 res = run(row, size, 100, tmp, strace=True)

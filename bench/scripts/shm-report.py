@@ -51,6 +51,9 @@ for size in SIZES:
         rs = sorted(pick("latency", size, row), key=lambda r: r["round"])
         if rs:
             print(f"| {size:,} B | {NAMES[row]} | {' / '.join(fmt(r['latency_p50_us']) for r in rs)} | **{fmt(med([r['latency_p50_us'] for r in rs]))}** | {fmt(med([r['latency_p99_us'] for r in rs]))} |")
+rs = sorted(pick("latency", 1024, "binding-plain"), key=lambda r: r["round"])
+if rs:
+    print(f"| 1,024 B | binding plain ipc (floor) | {' / '.join(fmt(r['latency_p50_us']) for r in rs)} | **{fmt(med([r['latency_p50_us'] for r in rs]))}** | {fmt(med([r['latency_p99_us'] for r in rs]))} |")
 
 print("\n### Per frame: socket bytes (strace), /proc io, minor faults, managed bytes (medians of the throughput rounds)\n")
 print("| size | row | socket bytes writer / reader | /proc io writer / reader | minor faults writer / reader | managed B writer / reader |")
