@@ -51,8 +51,8 @@ build
 python3 - "$work/build.log" "${projects[@]}" <<'PY'
 import os, re, sys
 log, projects = sys.argv[1], sys.argv[2:]
-added = re.compile(r"warning RS0016: Symbol '(.*)' is not part of the declared public API.*\[(.+?\.csproj)")
-removed = re.compile(r"warning RS0017: Symbol '(.*)' is part of the declared public API, but is either not public or could not be found.*\[(.+?\.csproj)")
+added = re.compile(r"(?:warning|error) RS0016: Symbol '(.*)' is not part of the declared public API.*\[(.+?\.csproj)")
+removed = re.compile(r"(?:warning|error) RS0017: Symbol '(.*)' is part of the declared (?:public )?API, but is either not public or could not be found.*\[(.+?\.csproj)")
 per_project = {os.path.realpath(p): (set(), set()) for p in projects}
 for line in open(log, encoding="utf-8", errors="replace"):
     for pattern, index in ((added, 0), (removed, 1)):

@@ -20,6 +20,8 @@ public static class Program
                 return 0;
             case "worker":
                 return Worker.Run(args.Skip(1).ToArray());
+            case "shm-worker":
+                return SharedMemoryWorker.Run(args.Skip(1).ToArray());
             case "throughput":
                 return Orchestrator.Run(args.Skip(1).ToArray());
             default:

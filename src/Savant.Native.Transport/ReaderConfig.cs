@@ -56,4 +56,7 @@ public sealed record ReaderConfig
     /// <summary>Whether received frames and results are recycled objects (default false); see
     /// <see cref="ReaderConfigBuilder.WithPooledViews"/>.</summary>
     public bool PooledViews { get; init; }
+
+    /// <summary>Same-host shared-memory frames (<see cref="ReaderConfigBuilder.WithSharedMemory"/>), else null.</summary>
+    public SharedMemoryOptions? SharedMemory { get; init; }
 }

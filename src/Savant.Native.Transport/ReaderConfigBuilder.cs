@@ -9,7 +9,7 @@ namespace Savant.Native.Transport;
 /// A failing call throws and leaves the builder unchanged; <see cref="Build"/> can be called repeatedly.
 /// </summary>
 /// <remarks>A URL without options prefix means <b>router + bind</b>.</remarks>
-public sealed class ReaderConfigBuilder
+public sealed partial class ReaderConfigBuilder
 {
     private const ConfigBuilderRole Role = ConfigBuilderRole.Reader;
 
@@ -237,6 +237,7 @@ public sealed class ReaderConfigBuilder
             SourceBlacklistTtl = TimeSpan.FromSeconds(s.BlacklistTtlSeconds.Get()),
             Curve = s.Common.Curve.Get(),
             PooledViews = s.PooledViews.Get(),
+            SharedMemory = CheckedSharedMemory(endpoint),
         };
         config.Curve?.CheckRole(config.Bind);
         _s = s;

@@ -21,6 +21,8 @@ public enum ReaderResultKind
     MessageVersionMismatch,
     /// <summary>The message frame is not a valid Savant message: <see cref="ReaderResultDecodeFailed"/>.</summary>
     DecodeFailed,
+    /// <summary>A message sent through shared memory that this reader cannot take: <see cref="ReaderResultSharedMemoryRefused"/>.</summary>
+    SharedMemoryRefused,
 }
 
 /// <summary>

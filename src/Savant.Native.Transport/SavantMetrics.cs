@@ -33,7 +33,7 @@ public static class SavantMetrics
     internal static readonly Counter<long> ReaderResults = s_meter.CreateCounter<long>("savant.reader.results", "{result}", "Reader results by kind.");
 
     private static readonly string[] s_writerKinds = ["success", "ack", "ack_timeout", "send_timeout"];
-    private static readonly string[] s_readerKinds = ["message", "timeout", "prefix_mismatch", "routing_id_mismatch", "too_short", "blacklisted", "message_version_mismatch", "decode_failed"];
+    private static readonly string[] s_readerKinds = ["message", "timeout", "prefix_mismatch", "routing_id_mismatch", "too_short", "blacklisted", "message_version_mismatch", "decode_failed", "shared_memory_refused"];
 
     internal static void Record(WriterResultKind kind)
     {

@@ -21,7 +21,7 @@ namespace Savant.Native.Transport;
 /// <para><b>Threads.</b> <see cref="Receive"/> calls are serialised by a lock. <see cref="BlacklistSource(ReadOnlySpan{byte})"/>
 /// and <see cref="IsBlacklisted(ReadOnlySpan{byte})"/> use the blacklist's own lock and never wait for a receive (D-11).</para>
 /// </remarks>
-public sealed class SavantReader : IDisposable
+public sealed partial class SavantReader : IDisposable
 {
     private readonly ZmqContext? _sharedContext;
     private readonly ILogger _logger;
@@ -163,6 +163,7 @@ public sealed class SavantReader : IDisposable
 
     private void CloseCore()
     {
+        CloseSharedFrames();
         _socket?.Dispose();
         Volatile.Write(ref _socket, null);
         Volatile.Write(ref _blacklist, null);
@@ -323,8 +324,14 @@ public sealed class SavantReader : IDisposable
                 return new ReaderResultRoutingIdMismatch(topic.ToArray(), routingId.ToArray());
             }
 
-            owned = true;
             int dataIndex = topicIndex + 2;
+            var shmLabel = SharedMemoryLabel(body, envelope);
+            if (!shmLabel.IsEmpty && ResolveSharedFrames(frames, shmLabel, dataIndex, topic, router ? routingId : default, router) is { } refused)
+            {
+                return refused;
+            }
+
+            owned = true;
             return ReaderResultMessage.Rent(frames, envelope, topicIndex, dataIndex, frames.Count - dataIndex, gap, Config.PooledViews);
         }
         finally

@@ -36,6 +36,11 @@ public sealed partial class SavantWriter
                 throw new InvalidOperationException(_disposed ? "Writer is disposed." : "Writer is not started.");
             }
 
+            if (Config.SharedMemory is not null && extras.Count > 0)
+            {
+                return SendThroughSharedMemory(topic, message, extras);
+            }
+
             IMemoryOwner<byte> body;
             int bodyLength;
             try

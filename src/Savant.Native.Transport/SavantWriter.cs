@@ -235,6 +235,7 @@ public sealed partial class SavantWriter : IDisposable
 
     private void CloseResources()
     {
+        CloseSharedFrames();
         _socket?.Dispose();
         Volatile.Write(ref _socket, null);
         _zap?.Dispose();

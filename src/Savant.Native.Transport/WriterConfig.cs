@@ -10,6 +10,9 @@ public sealed record WriterConfig
     {
     }
 
+    /// <summary>Same-host shared-memory frames (<see cref="WriterConfigBuilder.WithSharedMemory"/>), else null.</summary>
+    public SharedMemoryOptions? SharedMemory { get; init; }
+
     /// <summary>The libzmq endpoint.</summary>
     public required string Endpoint { get; init; }
 

@@ -8,7 +8,7 @@ namespace Savant.Native.Transport;
 /// </summary>
 /// <remarks>A URL without options prefix means <b>dealer + bind</b> (as savant-rs; decision D-3): two peers built
 /// from the same bare URL would both bind.</remarks>
-public sealed class WriterConfigBuilder
+public sealed partial class WriterConfigBuilder
 {
     private const ConfigBuilderRole Role = ConfigBuilderRole.Writer;
 
@@ -239,6 +239,7 @@ public sealed class WriterConfigBuilder
             FixIpcPermissions = s.Common.FixIpc.Get(),
             Curve = s.Common.Curve.Get(),
             FlushTimeout = TimeSpan.FromMilliseconds(s.FlushTimeoutMs.Get()),
+            SharedMemory = CheckedSharedMemory(endpoint),
         };
         config.Curve?.CheckRole(config.Bind);
         _s = s;

@@ -32,6 +32,7 @@ internal static class DemoCommand
         {
             transport, frames, seconds, width, height, ring, pooledViews,
         };
+        var shm = SharedMemoryCli.ForDemo(command);
         command.SetAction(parse =>
         {
             var options = new DemoOptions(
@@ -42,7 +43,7 @@ internal static class DemoCommand
                 parse.GetValue(height),
                 parse.GetValue(ring),
                 parse.GetValue(pooledViews));
-            return Run(options, OutputMode.From(parse));
+            return Run(options, OutputMode.From(parse), shm.Options(parse));
         });
         return command;
     }
@@ -59,14 +60,54 @@ internal static class DemoCommand
         }
     }
 
-    private static int Run(DemoOptions o, OutputMode mode)
+    private static int Run(DemoOptions o, OutputMode mode, SharedMemoryOptions? shm)
+    {
+        if (shm is null)
+        {
+            var (summary, ok, _) = RunOnce(o, mode, null);
+            summary.Print(mode);
+            return ok ? 0 : 1;
+        }
+
+        if (o.Transport != "ipc")
+        {
+            throw new UsageException("--shm needs --transport ipc (writer and reader on one host)");
+        }
+
+        // The same stream twice: plain ipc, then through the shared frame pool; the summary is the shared-memory run's.
+        var (plain, plainOk, plainP50) = RunOnce(o, mode with { Quiet = true }, null);
+        var (shared, sharedOk, sharedP50) = RunOnce(o, mode, shm);
+        shared.Add("shm", true)
+            .Add("plain_ipc_msgs_per_s", Math.Round(plain.MessagesPerSecond, 3))
+            .Add("plain_ipc_gb_per_s", Math.Round(plain.GigabytesPerSecond, 6))
+            .Add("plain_ipc_latency_p50_ms", Math.Round(plainP50, 3))
+            .Add("shm_vs_plain_ipc", plain.MessagesPerSecond > 0 ? Math.Round(shared.MessagesPerSecond / plain.MessagesPerSecond, 2) : 0);
+        shared.Print(mode);
+        if (!mode.Json && !mode.Quiet)
+        {
+            Console.Out.WriteLine($"side by side  shm: {shared.MessagesPerSecond,9:F1} msg/s {shared.GigabytesPerSecond,7:F2} GB/s p50 {sharedP50,8:F3} ms" +
+                $"  |  plain ipc: {plain.MessagesPerSecond,9:F1} msg/s {plain.GigabytesPerSecond,7:F2} GB/s p50 {plainP50,8:F3} ms");
+        }
+
+        return plainOk && sharedOk ? 0 : 1;
+    }
+
+    private static (RunSummary Summary, bool Ok, double P50Ms) RunOnce(DemoOptions o, OutputMode mode, SharedMemoryOptions? shm)
     {
         o.Validate();
         int frameSize = o.Width * o.Height * 3;
         var (readerUrl, writerUrl, cleanup) = Endpoints(o.Transport);
         using var context = new ZmqContext();
-        using var reader = SavantReader.Open(new ReaderConfigBuilder(readerUrl).WithReceiveTimeout(TimeSpan.FromSeconds(5)).WithPooledViews(o.PooledViews).Build(), context);
-        using var writer = SavantWriter.Open(new WriterConfigBuilder(writerUrl).Build(), context);
+        var readerConfig = new ReaderConfigBuilder(readerUrl).WithReceiveTimeout(TimeSpan.FromSeconds(5)).WithPooledViews(o.PooledViews);
+        var writerConfig = new WriterConfigBuilder(writerUrl);
+        if (shm is not null)
+        {
+            readerConfig.WithSharedMemory(shm);
+            writerConfig.WithSharedMemory(shm);
+        }
+
+        using var reader = SavantReader.Open(readerConfig.Build(), context);
+        using var writer = SavantWriter.Open(writerConfig.Build(), context);
 
         // A texture taller than a frame: frame i is a window shifted down by (i % 64) rows, so consecutive frames differ.
         int stride = o.Width * 3;
@@ -99,18 +140,29 @@ internal static class DemoCommand
             for (long i = 0; o.Frames == 0 ? clock.ElapsedTicks < deadline : i < o.Frames; i++)
             {
                 var slot = slots[i % slots.Length];
-                if (!slot.Tracker.Wait(TimeSpan.FromSeconds(10)))
+                SharedFrameSlot? rented = null;
+                if (shm is not null)
+                {
+                    if (!writer.TryRentSharedFrame(frameSize, out rented))
+                    {
+                        stats.SendFailures++;
+                        continue;
+                    }
+                }
+                else if (!slot.Tracker.Wait(TimeSpan.FromSeconds(10)))
                 {
                     throw new TimeoutException("libzmq did not release a frame buffer within 10 s");
                 }
 
                 int shift = (int)(i % 64) * stride;
-                var pixels = slot.Owner.Memory.Span;
+                var pixels = rented is not null ? rented.Span[..frameSize] : slot.Owner.Memory.Span;
                 texture.AsSpan(shift, frameSize).CopyTo(pixels);
                 checksum.Data = FramePayload.Checksum(pixels);
                 message.VideoFrame.Pts = i;
                 message.VideoFrame.CreationTimestampNs = (UInt128)Stopwatch.GetTimestamp();
-                var result = writer.SendMessage(Source, message, slot.Owner.Memory, slot.Tracker);
+                var result = rented is not null
+                    ? writer.SendMessage(Source, message, [rented.Memory[..frameSize]], null)
+                    : writer.SendMessage(Source, message, slot.Owner.Memory, slot.Tracker);
                 if (result.Kind != WriterResultKind.Success)
                 {
                     stats.SendFailures++;
@@ -208,8 +260,7 @@ internal static class DemoCommand
             .Add("gc_count", gcs)
             .Add("minor_faults_per_frame", faults < 0 || stats.Sent == 0 ? -1 : Math.Round((double)faults / stats.Sent, 2))
             .Add("malloc", ProcessCounters.MallocSettings());
-        summary.Print(mode);
-        return finished && lost == 0 && stats.Corrupt == 0 && stats.EosAcked ? 0 : 1;
+        return (summary, finished && lost == 0 && stats.Corrupt == 0 && stats.EosAcked, stats.Latency.PercentileMs(50));
     }
 
     private static void Receive(SavantReader reader, DemoStats stats)

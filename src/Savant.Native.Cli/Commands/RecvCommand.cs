@@ -30,8 +30,10 @@ internal static class RecvCommand
             url, prefix, max, dump, idle, noEos, hwm, verify,
         };
         CurveCliOptions.AddTo(command);
+        var shm = SharedMemoryCli.ForReader(command);
         command.SetAction(parse => Run(
             parse,
+            shm,
             parse.GetValue(hwm),
             parse.GetValue(url)!,
             parse.GetValue(prefix)!,
@@ -52,7 +54,7 @@ internal static class RecvCommand
         _ => throw new UsageException($"invalid --verify '{text}': use full, sample or none"),
     };
 
-    private static int Run(System.CommandLine.ParseResult parse, int hwm, string url, string prefix, long max, bool dump, double idle, bool ignoreEos, VerifyMode verify, OutputMode mode)
+    private static int Run(System.CommandLine.ParseResult parse, SharedMemoryCli shm, int hwm, string url, string prefix, long max, bool dump, double idle, bool ignoreEos, VerifyMode verify, OutputMode mode)
     {
         if (max < 0) throw new UsageException("--max must be 0 or more");
         if (idle < 0) throw new UsageException("--idle must be 0 or more");
@@ -63,6 +65,13 @@ internal static class RecvCommand
 
         if (hwm <= 0) throw new UsageException("--hwm must be positive");
         var builder = new ReaderConfigBuilder(url).WithTopicPrefixSpec(spec).WithReceiveTimeout(200).WithReceiveHighWatermark(hwm);
+        var shmOptions = shm.Options(parse);
+        SharedMemoryCli.CheckUrl(shmOptions, url);
+        if (shmOptions is not null)
+        {
+            builder.WithSharedMemory(shmOptions);
+        }
+
         if (CurveCliOptions.From(parse, builder.Build().Bind) is { } curve)
         {
             builder.WithCurve(curve);
@@ -79,7 +88,8 @@ internal static class RecvCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            return Loop(reader, url, max, dump, idle, ignoreEos, verify, mode, stop.Token);
+            using var held = new HeldFrames(shm.Hold(parse));
+            return Loop(reader, url, max, dump, idle, ignoreEos, verify, mode, held, stop.Token);
         }
         finally
         {
@@ -98,7 +108,7 @@ internal static class RecvCommand
         new StreamSequences().Observe("warm-up", "warm-up", 1, false, FramePayload.FrameNumber(payload));
     }
 
-    private static int Loop(SavantReader reader, string url, long max, bool dump, double idle, bool ignoreEos, VerifyMode verify, OutputMode mode, CancellationToken stop)
+    private static int Loop(SavantReader reader, string url, long max, bool dump, double idle, bool ignoreEos, VerifyMode verify, OutputMode mode, HeldFrames held, CancellationToken stop)
     {
         Warmup(verify);
         var counts = new long[Enum.GetValues<ReaderResultKind>().Max(k => (int)k) + 1]; // per result kind, indexed
@@ -152,6 +162,7 @@ internal static class RecvCommand
                     messages++;
                     bytes += m.Data.TotalLength;
                     check = FramePayload.Verify(msg, payload, hasPayload, verify);
+                    held.Keep(m);
                     switch (check)
                     {
                         case PayloadCheck.Verified:

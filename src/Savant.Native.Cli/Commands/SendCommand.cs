@@ -31,9 +31,10 @@ internal static class SendCommand
             url, source, topic, count, size, width, height, rate, eos, sendTimeout, sendRetries, ackTimeout, retryUntilSent, ringOption, hwm,
         };
         CurveCliOptions.AddTo(command);
+        var shm = SharedMemoryCli.ForWriter(command);
         command.SetAction(parse => Run(
             parse,
-            new SendTuning(parse.GetValue(sendTimeout), parse.GetValue(sendRetries), parse.GetValue(ackTimeout), parse.GetValue(retryUntilSent), parse.GetValue(ringOption), parse.GetValue(hwm)),
+            new SendTuning(parse.GetValue(sendTimeout), parse.GetValue(sendRetries), parse.GetValue(ackTimeout), parse.GetValue(retryUntilSent), parse.GetValue(ringOption), parse.GetValue(hwm), shm.Options(parse)),
             parse.GetValue(url)!,
             parse.GetValue(source)!,
             parse.GetValue(topic),
@@ -47,7 +48,7 @@ internal static class SendCommand
         return command;
     }
 
-    private sealed record SendTuning(int SendTimeoutMs, int SendRetries, int AckTimeoutMs, bool RetryUntilSent, int Ring, int? Hwm);
+    private sealed record SendTuning(int SendTimeoutMs, int SendRetries, int AckTimeoutMs, bool RetryUntilSent, int Ring, int? Hwm, SharedMemoryOptions? SharedMemory);
 
     private static int Run(System.CommandLine.ParseResult parse, SendTuning tuning, string url, string source, string? topic, long count, int? size, int width, int height, double rate, bool eos, OutputMode mode)
     {
@@ -72,6 +73,12 @@ internal static class SendCommand
             builder.WithSendHighWatermark(sendHwm);
         }
 
+        SharedMemoryCli.CheckUrl(tuning.SharedMemory, url);
+        if (tuning.SharedMemory is { } shmOptions)
+        {
+            builder.WithSharedMemory(shmOptions);
+        }
+
         var probe = builder.Build();
         if (CurveCliOptions.From(parse, probe.Bind) is { } curve)
         {
@@ -80,6 +87,7 @@ internal static class SendCommand
 
         var config = builder.Build();
         using var writer = SavantWriter.Open(config);
+        var shmFrames = tuning.SharedMemory is null || payloadSize == 0 ? null : new SharedMemorySender(writer, (int)payloadSize);
         var message = FramePayload.NewVideoFrame(source, width, height);
         // A stamped payload describes itself; only one too short for the stamp has its checksum announced in the message.
         var checksum = payloadSize is > 0 and < FramePayload.HeaderBytes ? FramePayload.AddChecksumAttribute(message.VideoFrame) : null;
@@ -110,6 +118,31 @@ internal static class SendCommand
             }
 
             var (data, tracker, sum) = buffers[i % ring];
+            if (shmFrames is not null)
+            {
+                message.VideoFrame.Pts = i;
+                var kind = shmFrames.Send(topic, message, i, checksum, out var shared);
+                counts[kind] = counts.GetValueOrDefault(kind) + 1;
+                if (kind is WriterResultKind.Success or WriterResultKind.Ack)
+                {
+                    sent++;
+                }
+                else
+                {
+                    failed++;
+                    if (shared is { } r)
+                    {
+                        Report(mode, i, r);
+                    }
+                    else if (!mode.Quiet)
+                    {
+                        Console.Out.WriteLine($"message {i}: no free shared-memory slot within the send timeout");
+                    }
+                }
+
+                continue;
+            }
+
             if (!tracker.Wait(TimeSpan.FromSeconds(30)))
             {
                 throw new TimeoutException("libzmq did not release a payload buffer within 30 s");
@@ -174,7 +207,8 @@ internal static class SendCommand
         // "undelivered" accepted ones libzmq still held when the shutdown flush timed out.
         summary.Add("url", url).Add("system_id", systemId).Add("payload_bytes", payloadSize)
             .Add("sent", sent).Add("failed", failed).Add("resent", resent).Add("ring", ring)
-            .Add("undelivered", flush.Undelivered).Add("unconfirmed_copied", flush.UnconfirmedCopied);
+            .Add("undelivered", flush.Undelivered).Add("unconfirmed_copied", flush.UnconfirmedCopied)
+            .Add("shm", shmFrames is not null);
         foreach (var (kind, n) in counts.OrderBy(kv => kv.Key))
         {
             summary.Add(Snake(kind.ToString()), n);

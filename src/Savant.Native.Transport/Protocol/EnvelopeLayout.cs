@@ -26,6 +26,10 @@ internal struct EnvelopeLayout
     public MessageKind Kind;
     public ulong SeqId;
     public FieldRange ProtocolVersion;
+
+    /// <summary>The first routing label that starts with <see cref="SharedMemoryOptions.Label"/> (a shared-memory
+    /// writer's mark), or absent.</summary>
+    public FieldRange SharedMemoryLabel;
     public FieldRange SystemId;
 
     /// <summary>The source id of an EndOfStream, VideoFrame or UserData; the text of an Unknown; the auth of a Shutdown.</summary>
@@ -67,6 +71,7 @@ internal struct EnvelopeLayout
     public static EnvelopeLayout Empty => new()
     {
         ProtocolVersion = FieldRange.Absent,
+        SharedMemoryLabel = FieldRange.Absent,
         SystemId = FieldRange.Absent,
         ContentText = FieldRange.Absent,
         Uuid = FieldRange.Absent,

@@ -46,9 +46,14 @@ internal static class EnvelopeScanner
 
                     break;
                 case (2 << 3) | 2: // routing_labels
-                    if (!TryReadString(data, ref pos, out _))
+                    if (!TryReadString(data, ref pos, out var label))
                     {
                         return false;
+                    }
+
+                    if (!layout.SharedMemoryLabel.IsPresent && label.Slice(data).StartsWith(SharedMemoryOptions.LabelUtf8))
+                    {
+                        layout.SharedMemoryLabel = label;
                     }
 
                     break;

@@ -119,6 +119,20 @@ public sealed class ZmqSendTracker
         }
     }
 
+    /// <summary>Undoes <see cref="AddPending"/> for a send that was not queued after all (no release is counted).</summary>
+    internal void CancelPending()
+    {
+        lock (_lock)
+        {
+            _pending--;
+            if (_pending == 0)
+            {
+                Monitor.PulseAll(_lock);
+                CompleteWaitersLocked();
+            }
+        }
+    }
+
     /// <summary>Called from libzmq's free callback: must not throw and must not block on anything a sender holds.</summary>
     internal void OnReleased()
     {
@@ -129,12 +143,17 @@ public sealed class ZmqSendTracker
             if (_pending == 0)
             {
                 Monitor.PulseAll(_lock);
-                while (_waiting.First is { } waiter)
-                {
-                    _waiting.Unlink(waiter);
-                    waiter.Complete(null);
-                }
+                CompleteWaitersLocked();
             }
+        }
+    }
+
+    private void CompleteWaitersLocked()
+    {
+        while (_waiting.First is { } waiter)
+        {
+            _waiting.Unlink(waiter);
+            waiter.Complete(null);
         }
     }
 }
