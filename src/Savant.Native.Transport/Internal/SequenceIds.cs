@@ -76,7 +76,9 @@ internal sealed class SequenceValidation
         {
             if (_logger.IsEnabled(LogLevel.Trace))
             {
-                TransportLog.StreamRestarted(_logger, Encoding.UTF8.GetString(systemId), Encoding.UTF8.GetString(sequenceKey), received, stored);
+                string systemText = Encoding.UTF8.GetString(systemId);
+                string keyText = Encoding.UTF8.GetString(sequenceKey);
+                TransportLog.StreamRestarted(_logger, systemText, keyText, received, stored);
             }
         }
         else if (received != stored + 1)
@@ -85,7 +87,9 @@ internal sealed class SequenceValidation
             Gaps++;
             if (_logger.IsEnabled(LogLevel.Warning))
             {
-                TransportLog.MessagesLost(_logger, Encoding.UTF8.GetString(systemId), Encoding.UTF8.GetString(sequenceKey), stored + 1, received);
+                string systemText = Encoding.UTF8.GetString(systemId);
+                string keyText = Encoding.UTF8.GetString(sequenceKey);
+                TransportLog.MessagesLost(_logger, systemText, keyText, stored + 1, received);
             }
         }
 
