@@ -24,8 +24,10 @@ run() { # label binary system size [extra...]
 for r in $(seq "$rounds"); do
   for system in ${SYSTEMS:-savant}; do
   for size in ${SIZES:-1024 6220800}; do
-    run old "$old" "$system" "$size"
-    run new "$new" "$system" "$size"
+    # Alternate which build runs first, so that an order effect (caches, page cache, the other build's exit) falls
+    # on both builds equally.
+    if (( r % 2 )); then run old "$old" "$system" "$size"; run new "$new" "$system" "$size";
+    else run new "$new" "$system" "$size"; run old "$old" "$system" "$size"; fi
     if [ ${#extra[@]} -gt 0 ]; then run "new+args" "$new" "$system" "$size" "${extra[@]}"; fi
   done
   done
