@@ -76,7 +76,9 @@ internal sealed class SequenceValidation
         {
             if (_logger.IsEnabled(LogLevel.Trace))
             {
-                TransportLog.StreamRestarted(_logger, Encoding.UTF8.GetString(systemId), Encoding.UTF8.GetString(sequenceKey), received, stored);
+                string systemText = Encoding.UTF8.GetString(systemId);
+                string keyText = Encoding.UTF8.GetString(sequenceKey);
+                TransportLog.StreamRestarted(_logger, systemText, keyText, received, stored);
             }
         }
         else if (received != stored + 1)
