@@ -30,8 +30,9 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
     /// <summary>Reference-counted copies of received frames whose memory the caller passed: the caller may dispose what
     /// it received as soon as the send is queued (a relay), the queued bytes stay alive until the command is done.</summary>
     public readonly List<ZmqFrame> Shared = new(0);
-    /// <summary>Rented shared-memory slots the caller lent (with the generation they were rented at): a send consumes
-    /// them whatever its result, so those a send did not take go back to the pool when the command is done.</summary>
+    /// <summary>Rented slots of this writer's pool the caller lent (with the generation they were rented at): a send
+    /// consumes them whatever its result, so those a send did not take go back to the pool when the command is done.
+    /// A slot of another pool is only copied, as by the blocking writer, and stays the caller's.</summary>
     private readonly List<(SharedFrameSlot Slot, uint Generation)> _lentSlots = new(0);
     public readonly ScratchBuffer Scratch = new();
     public ZmqSendTracker? Tracker;
@@ -63,7 +64,7 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
             buffer = shared.Memory.Slice(start, length);
         }
 
-        else if (MemoryMarshal.TryGetMemoryManager(buffer, out SharedFrameSlot? slot) && slot.IsRented)
+        else if (MemoryMarshal.TryGetMemoryManager(buffer, out SharedFrameSlot? slot) && slot.IsRented && slot.Pool == _writer.SharedFrames)
         {
             _lentSlots.Add((slot, slot.Generation));
         }

@@ -138,7 +138,8 @@ public sealed class SharedDescriptorTarget : FuzzTarget
     }
 
     /// <summary>The pool, the receiver and an inproc pair that carries the genuine descriptors; made once per process
-    /// (the fuzzer's persistent loop keeps it), removed with the process's temporary directory at exit.</summary>
+    /// (the fuzzer's persistent loop keeps it), removed with the process's directory at exit (or, after a kill, at the
+    /// next start).</summary>
     private sealed class State
     {
         public State()
@@ -149,7 +150,8 @@ public sealed class SharedDescriptorTarget : FuzzTarget
             }
 
             string root = System.IO.Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
-            Directory = Path.Combine(root, $"savant-fuzz-shm-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            RemoveLeftovers(root);
+            Directory = Path.Combine(root, $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
             System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             Pool = new SharedFramePool(2, SlotSize, new SharedFramePoolOptions { Directory = Directory });
             Frames = new SharedFrameReceiver(Directory, maxPools: 4);
@@ -173,6 +175,8 @@ public sealed class SharedDescriptorTarget : FuzzTarget
             AppDomain.CurrentDomain.ProcessExit += (_, _) => Close();
         }
 
+        private const string Prefix = "savant-fuzz-shm-";
+
         public string Directory { get; }
 
         public SharedFramePool Pool { get; }
@@ -186,6 +190,31 @@ public sealed class SharedDescriptorTarget : FuzzTarget
         public ZmqSocket Sender { get; }
 
         public int Round { get; set; }
+
+        /// <summary>The fuzzer ends its target process with SIGKILL, so the exit hook does not run there: directories
+        /// of processes that no longer exist are removed at the next start.</summary>
+        private static void RemoveLeftovers(string root)
+        {
+            foreach (var dir in System.IO.Directory.EnumerateDirectories(root, Prefix + "*"))
+            {
+                var name = Path.GetFileName(dir.AsSpan())[Prefix.Length..];
+                int dash = name.IndexOf('-');
+                if (dash > 0 && int.TryParse(name[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)
+                    && !System.IO.Directory.Exists($"/proc/{pid}"))
+                {
+                    try
+                    {
+                        System.IO.Directory.Delete(dir, recursive: true);
+                    }
+                    catch (IOException)
+                    {
+                    }
+                    catch (UnauthorizedAccessException)
+                    {
+                    }
+                }
+            }
+        }
 
         private void Close()
         {

@@ -245,6 +245,29 @@ public sealed class NonBlockingSharedMemoryTests : SavantTestBase
     }
 
     [Test]
+    public void Slot_of_another_pool_is_copied_and_stays_the_callers()
+    {
+        var (reader, writer) = Pair(writerOptions: Options(slots: 2, slotSize: 64 * 1024));
+        var foreign = Own(new SharedFramePool(1, 64 * 1024, new SharedFramePoolOptions { Directory = _directory }));
+        Assert.That(foreign.TryRent(IoTimeout, out var slot), Is.True);
+        Patterns.Fill(slot!.Span[..(32 * 1024)], 9);
+        var tracker = new ZmqSendTracker();
+        Assert.That(writer.SendMessage("cam-1", Message.CreateUserData("cam-1"), slot.Memory[..(32 * 1024)], tracker).Get(IoTimeout)?.Kind,
+            Is.EqualTo(WriterResultKind.Success));
+        using (var m = NextMessage(reader))
+        {
+            Assert.That(m.Message.RoutingLabels, Does.Contain(SharedMemoryOptions.Label + "0"), "copied into the writer's own pool");
+            Assert.That(Patterns.Matches(m.Data[0].Span, 9), Is.True);
+        }
+
+        Assert.That(tracker.Wait(IoTimeout), Is.True);
+        Assert.That(slot.IsRented, Is.True, "the foreign slot is still the caller's");
+        Assert.That(foreign.AvailableSlots, Is.Zero);
+        slot.Dispose();
+        Assert.That(foreign.AvailableSlots, Is.EqualTo(1));
+    }
+
+    [Test]
     public void Reader_without_shared_memory_gets_a_typed_refusal()
     {
         var (reader, writer) = Pair(readerShm: false);
