@@ -21,7 +21,7 @@ BIN=$ART/bin
 EXECS=${FUZZ_EXECS:-5000000}
 NICE=${FUZZ_NICE:-19}
 TIMEOUT_MS=${FUZZ_TIMEOUT_MS:-10000}
-TARGETS=(envelope reader sleap-json sleap-dtype-shape sleap-message config)
+TARGETS=(envelope reader sleap-json sleap-dtype-shape sleap-message config shm-descriptor)
 
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 

@@ -14,7 +14,7 @@ Kernel bytes: /proc/<pid>/io rchar+wchar as reported by the workers (they do not
 bytes through the socket system calls (sendto/sendmsg, recvfrom/recvmsg: the payload path) counted with strace in
 a short extra run per row.
 
-Usage: bench/scripts/shm-bench.py [--rounds N] [--out results.jsonl]
+Usage: bench/scripts/shm-bench.py [--rounds N] [--out results.jsonl] [--latency-only | --strace-only]
 Build first: dotnet build bench/Savant.Native.Bench -c Release; make -C native/baseline
 """
 import argparse, json, os, re, subprocess, sys, tempfile, time
@@ -96,6 +96,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", default=None)
     ap.add_argument("--strace-only", action="store_true", help="only the socket-byte count runs")
+    ap.add_argument("--latency-only", action="store_true",
+                    help="only the paced latency rows at 6,220,800 B (Savant shm, binding shm) and the 1 KiB floor, per round")
     a = ap.parse_args()
     rows = ["c-zerocopy-ipc", "savant-plain", "savant-shm", "binding-shm"]
     results = []
@@ -110,6 +112,13 @@ def main():
             sink.flush()
 
     with tempfile.TemporaryDirectory(prefix="shm-bench.") as tmp:
+        if a.latency_only:
+            for rnd in range(1, a.rounds + 1):
+                for row, size in (("savant-shm", SIZES[0]), ("binding-shm", SIZES[0]), ("binding-plain", 1024)):
+                    res = run(row, size, 200, tmp, rate=100)
+                    res.update(kind="latency", round=rnd, loadavg=os.getloadavg()[0])
+                    emit(res)
+            return 0
         for rnd in range(1, 0 if a.strace_only else a.rounds + 1):
             for size in SIZES:
                 for row in rows:

@@ -96,7 +96,28 @@ public sealed partial class NonBlockingSavantWriter
         var message = command.Message!;
         // A body the send will copy goes into the command's own buffer (reused with the pooled command); a larger one
         // into a pooled pinned buffer that libzmq sends without copying.
-        command.Body = _writer.Serialize(message, restore: true, out command.BodyLength, command.Scratch, _writer.Socket.ZeroCopyThreshold);
+        // With shared memory, the extras that will go through the pool are decided now (the pool is created for the
+        // first large frame) and the envelope carries the label naming them, as the blocking writer's would.
+        string? label = command.Buffers.Count > 0 ? _writer.PlanSharedLabel(CollectionsMarshal.AsSpan(command.Buffers)) : null;
+        if (label is null)
+        {
+            command.Body = _writer.Serialize(message, restore: true, out command.BodyLength, command.Scratch, _writer.Socket.ZeroCopyThreshold);
+        }
+        else
+        {
+            var labels = message.RoutingLabels;
+            labels.Add(label);
+            try
+            {
+                command.Body = _writer.Serialize(message, restore: true, out command.BodyLength, command.Scratch, _writer.Socket.ZeroCopyThreshold);
+            }
+            finally
+            {
+                labels.RemoveAt(labels.Count - 1);
+            }
+        }
+
+        command.ThroughSharedMemory = label is not null;
         command.IsEos = message.IsEndOfStream;
         command.Message = null;
         if (_count == _ring.Length)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Savant.Native.Frames;
@@ -21,6 +22,14 @@ namespace Savant.Native.Transport;
 /// <para><b>Extra frames</b> are not copied: lent <see cref="ReadOnlyMemory{T}"/> buffers must stay unchanged until the
 /// operation completed and the <see cref="ZmqSendTracker"/> given with them reports the release; an
 /// <see cref="IMemoryOwner{T}"/> is handed over and disposed by the library.</para>
+/// <para><b>Shared memory</b> (<see cref="WriterConfigBuilder.WithSharedMemory"/>) works as for
+/// <see cref="SavantWriter"/>: which extra frames go through the pool is decided when the message is queued (the
+/// envelope is serialized then, with the shared-memory label), and the sending thread copies large lent frames into
+/// rented slots or sends slots rented with <see cref="TryRentSharedFrame"/> as descriptors; frames below the copy
+/// threshold go inline. A full pool makes that send wait up to the send timeout, then its result is
+/// <see cref="WriterResultKind.SendTimeout"/>; the tracker fires when the reader releases the slot. A slot passed to
+/// a send is consumed whatever happens to it (a send that fails, times out or is cancelled returns it to the
+/// pool).</para>
 /// <para><b>Back-pressure.</b> <see cref="SendMessage(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?)"/> blocks
 /// while the queue is full; <see cref="SendMessageAsync(string, Message, ReadOnlyMemory{byte}, ZmqSendTracker?, CancellationToken)"/>
 /// waits asynchronously (cancellable until it is queued). Sends that wait are queued first come, first served, so
@@ -106,6 +115,25 @@ public sealed partial class NonBlockingSavantWriter : IDisposable
 
     /// <summary>The endpoint bound or connected, or null.</summary>
     public string? Endpoint => _writer.Endpoint;
+
+    /// <summary>The writer's shared frame pool (see <see cref="SavantWriter.SharedFrames"/>): null until the first frame
+    /// went through shared memory (or a slot was rented), and when shared memory is not enabled.</summary>
+    public SharedFramePool? SharedFrames => _writer.SharedFrames;
+
+    /// <summary>
+    /// Rents a slot of the writer's shared frame pool for a frame of <paramref name="size"/> bytes, waiting up to the
+    /// send timeout for a reader to release one (see <see cref="SavantWriter.TryRentSharedFrame"/>). The producer
+    /// writes the frame into the slot and passes <c>slot.Memory[..size]</c> (or a slice) as an extra frame to a send:
+    /// only a descriptor crosses the socket. The send consumes the slot whatever its result.
+    /// </summary>
+    /// <returns>False when no slot became free within the send timeout.</returns>
+    /// <exception cref="InvalidOperationException">Shared memory is not enabled, or the writer is not running.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> exceeds the pool's slot size.</exception>
+    public bool TryRentSharedFrame(int size, [NotNullWhen(true)] out SharedFrameSlot? slot)
+    {
+        CheckWritable();
+        return _writer.TryRentSharedFrame(size, out slot);
+    }
 
     /// <summary>Creates the socket and starts the sending thread.</summary>
     /// <exception cref="InvalidOperationException">Already started, or shut down.</exception>
@@ -319,7 +347,9 @@ public sealed partial class NonBlockingSavantWriter : IDisposable
                 var body = command.Body!;
                 command.Body = null;
                 command.Owner = null;
-                var result = _writer.SendSerialized(command.Topic!, body, command.BodyLength, command.IsEos, extras);
+                var result = command.ThroughSharedMemory
+                    ? _writer.SendSharedSerialized(command.Topic!, body, command.BodyLength, command.IsEos, extras)
+                    : _writer.SendSerialized(command.Topic!, body, command.BodyLength, command.IsEos, extras);
                 command.Complete(result, null);
             }
             catch (Exception e)

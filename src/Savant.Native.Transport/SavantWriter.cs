@@ -104,6 +104,7 @@ public sealed partial class SavantWriter : IDisposable
                 throw new InvalidOperationException("Writer is already started.");
             }
 
+            OpenSharedFrames();
             var context = _sharedContext ?? (_ownedContext = new ZmqContext(1));
             try
             {

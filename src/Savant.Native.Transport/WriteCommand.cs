@@ -24,10 +24,16 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
     public IMemoryOwner<byte>? Body;
     public int BodyLength;
     public bool IsEos;
+    /// <summary>Serialized with the shared-memory label: the send puts the marked extras into the writer's pool.</summary>
+    public bool ThroughSharedMemory;
     public readonly List<ReadOnlyMemory<byte>> Buffers = new(4);
     /// <summary>Reference-counted copies of received frames whose memory the caller passed: the caller may dispose what
     /// it received as soon as the send is queued (a relay), the queued bytes stay alive until the command is done.</summary>
     public readonly List<ZmqFrame> Shared = new(0);
+    /// <summary>Rented slots of this writer's pool the caller lent (with the generation they were rented at): a send
+    /// consumes them whatever its result, so those a send did not take go back to the pool when the command is done.
+    /// A slot of another pool is only copied, as by the blocking writer, and stays the caller's.</summary>
+    private readonly List<(SharedFrameSlot Slot, uint Generation)> _lentSlots = new(0);
     public readonly ScratchBuffer Scratch = new();
     public ZmqSendTracker? Tracker;
     public IMemoryOwner<byte>? Owner;
@@ -40,10 +46,12 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
         Topic = null;
         Message = null;
         Body = null;
+        ThroughSharedMemory = false;
         Owner = null;
         Tracker = null;
         Handle = null;
         Buffers.Clear();
+        _lentSlots.Clear();
     }
 
     /// <summary>Adds a lent buffer. Memory of a received frame is taken by reference count at once (see <see cref="Shared"/>).</summary>
@@ -56,7 +64,30 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
             buffer = shared.Memory.Slice(start, length);
         }
 
+        else if (MemoryMarshal.TryGetMemoryManager(buffer, out SharedFrameSlot? slot) && slot.IsRented && slot.Pool == _writer.SharedFrames)
+        {
+            _lentSlots.Add((slot, slot.Generation));
+        }
+
         Buffers.Add(buffer);
+    }
+
+    /// <summary>Returns to the pool the lent slots that are still rented at the generation they were lent at (the
+    /// send did not take them: it failed, timed out, or never ran). A slot the send took has moved on, and one rented
+    /// again since carries a newer generation, so neither is touched.</summary>
+    public void ReturnUnsentSlots()
+    {
+        var lent = _lentSlots;
+        for (int i = 0; i < lent.Count; i++)
+        {
+            var (slot, generation) = lent[i];
+            if (slot.IsRented && slot.Generation == generation)
+            {
+                slot.Dispose();
+            }
+        }
+
+        lent.Clear();
     }
 
     private void ReleaseShared()
@@ -78,6 +109,7 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
     public void DisposeBuffers()
     {
         ReleaseShared();
+        ReturnUnsentSlots();
         Body?.Dispose();
         Body = null;
         Owner?.Dispose();
@@ -106,6 +138,7 @@ internal sealed class WriteCommand : PooledValueTaskSource<WriterResult, WriteCo
     public void Complete(WriterResult result, Exception? error)
     {
         ReleaseShared();
+        ReturnUnsentSlots();
         Buffers.Clear();
         Tracker = null;
         Topic = null;

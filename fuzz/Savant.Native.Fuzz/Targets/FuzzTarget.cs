@@ -41,6 +41,7 @@ public static class FuzzTargets
         new SleapDtypeShapeTarget(),
         new SleapMessageTarget(),
         new ConfigTarget(),
+        new SharedDescriptorTarget(),
     ];
 
     /// <summary>The target called <paramref name="name"/>, or null.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Savant.Native.Frames;
 using Savant.Native.Fuzz;
 using Savant.Native.Sockets;
 using Savant.Native.Tests.TestSupport;
@@ -56,5 +57,28 @@ public sealed class CorpusReplayTests
         TestContext.Out.WriteLine($"{targetName}: {own.Count} own + {others.Count} other corpus files in {clock.Elapsed.TotalSeconds:F2} s");
         Assert.That(failures, Is.Empty);
         Assert.That(ZmqDiagnostics.FramesInUse, Is.EqualTo(framesBefore), "every frame the target received or created is released");
+    }
+
+    [Test]
+    public void Shared_descriptor_corpus_reaches_every_status()
+    {
+        var target = (SharedDescriptorTarget)FuzzTargets.Find("shm-descriptor")!;
+        int framesBefore = ZmqDiagnostics.FramesInUse;
+        var reached = new Dictionary<SharedFrameStatus, int>();
+        foreach (var file in Directory.GetFiles(Path.Combine(CorpusRoot, "shm-descriptor")).Order(StringComparer.Ordinal))
+        {
+            byte[] input = File.ReadAllBytes(file);
+            if (input.Length == 0)
+            {
+                continue;
+            }
+
+            target.Run(input);
+            reached[target.LastStatus] = reached.GetValueOrDefault(target.LastStatus) + 1;
+        }
+
+        TestContext.Out.WriteLine(string.Join(", ", reached.Select(kv => $"{kv.Key}={kv.Value}")));
+        Assert.That(reached.Keys, Is.EquivalentTo(Enum.GetValues<SharedFrameStatus>()), "the seeds reach every status, resolved included");
+        Assert.That(ZmqDiagnostics.FramesInUse, Is.EqualTo(framesBefore));
     }
 }
