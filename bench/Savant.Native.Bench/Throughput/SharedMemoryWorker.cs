@@ -236,7 +236,7 @@ public static class SharedMemoryWorker
                 continue;
             }
 
-            if (m.Message.IsEndOfStream)
+            if (m.Envelope.IsEndOfStream)
             {
                 eos = true;
                 break;
@@ -244,14 +244,14 @@ public static class SharedMemoryWorker
 
             if (received < latencies.Length)
             {
-                latencies[received] = now - (long)m.Message.VideoFrame.CreationTimestampNs;
+                latencies[received] = now - (long)m.Envelope.VideoFrame.CreationTimestampNs;
             }
 
             received++;
             meter.Tick(received, o.Count);
             var payload = m.Data.Count > 0 ? m.Data[0].Span : default;
             bytes += payload.Length;
-            if (!PayloadPattern.Check(payload, o.Verify, out ulong seq) || seq != m.Message.SeqId)
+            if (!PayloadPattern.Check(payload, o.Verify, out ulong seq) || seq != m.Envelope.SeqId)
             {
                 corrupt++;
             }
