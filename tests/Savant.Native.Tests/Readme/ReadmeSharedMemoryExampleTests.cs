@@ -40,31 +40,6 @@ public sealed class ReadmeSharedMemoryExampleTests
     }
 
     [Test]
-    public void The_readme_shows_exactly_the_code_the_test_runs()
-    {
-        string root = ChildProcess.RepositoryRoot;
-        var readme = File.ReadAllLines(Path.Combine(root, "README.md"));
-        int heading = Array.IndexOf(readme, Heading);
-        Assert.That(heading, Is.GreaterThanOrEqualTo(0), "the README has the section");
-        int open = Array.IndexOf(readme, "```csharp", heading);
-        int close = Array.IndexOf(readme, "```", open + 1);
-        Assert.That(open, Is.GreaterThan(heading));
-        Assert.That(close, Is.GreaterThan(open));
-        var block = readme[(open + 1)..close].ToList();
-        var directives = block.TakeWhile(l => l.StartsWith("using ", StringComparison.Ordinal) && !l.Contains('(', StringComparison.Ordinal)).ToList();
-        var body = block.Skip(directives.Count).SkipWhile(string.IsNullOrWhiteSpace).ToList();
-
-        var source = File.ReadAllLines(Path.Combine(root, "tests/Savant.Native.Tests/Readme/ReadmeSharedMemoryExampleTests.cs"));
-        int begin = Array.FindIndex(source, l => l.Trim() == Begin);
-        int end = Array.FindIndex(source, l => l.Trim() == End);
-        Assert.That(end, Is.GreaterThan(begin + 1));
-        int indent = source[begin].Length - source[begin].TrimStart().Length;
-        var ran = source[(begin + 1)..end].Select(l => l.Length >= indent ? l[indent..] : l.TrimStart()).ToList();
-
-        Assert.That(body, Is.EqualTo(ran), "the README's example is the code this fixture runs, line for line");
-        foreach (string directive in directives)
-        {
-            Assert.That(source, Does.Contain(directive), "the example's using directives are the test file's");
-        }
-    }
+    public void The_readme_shows_exactly_the_code_the_test_runs() =>
+        ReadmeCodeBlock.AssertIsTheCodeBetween(Heading, "tests/Savant.Native.Tests/Readme/ReadmeSharedMemoryExampleTests.cs", Begin, End);
 }
