@@ -1,9 +1,5 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Savant.Native.Sleap;
 

@@ -1,11 +1,6 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
-using Microsoft.Extensions.Logging;
 using Savant.Native.Frames;
-using Savant.Native.Internal;
-using Savant.Native.Transport.Internal;
 using Savant.Native.Transport.Protocol;
-using Savant.Native.Sockets;
 
 namespace Savant.Native.Transport;
 

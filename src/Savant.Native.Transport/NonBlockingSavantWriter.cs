@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Savant.Native.Frames;
 using Savant.Native.Internal;
-using Savant.Native.Transport.Internal;
 using Savant.Native.Transport.Protocol;
 using Savant.Native.Sockets;
 

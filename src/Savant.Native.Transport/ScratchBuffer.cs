@@ -1,16 +1,5 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.InteropServices;
-using System.Text;
-using Google.Protobuf;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Savant.Native.Frames;
-using Savant.Native.Internal;
-using Savant.Native.Transport.Internal;
-using Savant.Native.Transport.Protocol;
-using Savant.Native.Sockets;
 
 namespace Savant.Native.Transport;
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using Savant.Native.Frames;
 using Savant.Native.Internal;
-using Savant.Native.Transport.Internal;
 using Savant.Native.Transport.Protocol;
 
 namespace Savant.Native.Transport;

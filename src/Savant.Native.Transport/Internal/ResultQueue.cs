@@ -1,5 +1,4 @@
 using System.Threading.Tasks.Sources;
-using Savant.Native.Frames;
 using Savant.Native.Internal;
 
 namespace Savant.Native.Transport.Internal;
